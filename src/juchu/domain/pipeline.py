@@ -1,0 +1,280 @@
+"""The ``advance`` decision (pipeline.md §2): given an order snapshot, the shop's policy and ``now``,
+return the next status, the tags to attach and clear, the effects, the next ``due_at`` and one
+sentence saying why the order is where it is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from juchu.domain.checks import CheckContext, evaluate_system_tags
+from juchu.domain.effects import EffectKind
+from juchu.domain.model import OrderSnapshot, OrderType, PaymentKind, TagSource
+from juchu.domain.rules import Rule, RuleHit, evaluate_rules
+from juchu.domain.status import OrderStatus, PackageStatus, check_transition
+from juchu.domain.tags import COMPUTED_TAGS, SYSTEM_TAGS, TagKind
+from juchu.domain.timefmt import jst_hm
+
+S = OrderStatus
+_BEFORE_SHIPPING = frozenset({S.NEW, S.AWAITING_CHECK, S.CHECKED, S.AWAITING_SHIPMENT})
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineContext:
+    """The inputs of a decision other than the order itself."""
+
+    checks: CheckContext
+    rules: tuple[Rule, ...] = ()
+    #: When a stopped order should be looked at again anyway (the next cutoff or JST midnight), so that
+    #: time-dependent warnings such as cutoff_at_risk appear and clear on time.
+    review_at: datetime | None = None
+
+    @property
+    def now(self) -> datetime:
+        """The decision's clock."""
+        return self.checks.now
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One status move with its reason, for the order's timeline."""
+
+    source: OrderStatus
+    target: OrderStatus
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to write for one order."""
+
+    status: OrderStatus
+    explanation: str
+    transitions: tuple[Transition, ...] = ()
+    #: Tags to attach or refresh: code -> (source, reason).
+    set_tags: Mapping[str, tuple[TagSource, str]] = field(default_factory=dict)
+    clear_tags: frozenset[str] = frozenset()
+    effects: tuple[EffectKind, ...] = ()
+    #: Packages that get a new (pending) shipment request.
+    request_packages: tuple[int, ...] = ()
+    release_allocation: bool = False
+    #: The order is ready to ship but for stock: the caller allocates, then calls :func:`after_allocation`.
+    needs_allocation: bool = False
+    #: A tag restricts the shipping instruction (出荷指示を制限する): submit must not send.
+    shipping_restricted: bool = False
+    due_at: datetime | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the decision moves the order or touches its tags or effects."""
+        return bool(self.transitions or self.set_tags or self.clear_tags or self.effects)
+
+
+@dataclass
+class _Work:
+    """The decision being built; mutable only inside this module."""
+
+    order: OrderSnapshot
+    ctx: PipelineContext
+    status: OrderStatus
+    tags: dict[str, tuple[TagSource, str]]
+    transitions: list[Transition] = field(default_factory=list)
+    set_tags: dict[str, tuple[TagSource, str]] = field(default_factory=dict)
+    clear_tags: set[str] = field(default_factory=set)
+    effects: list[EffectKind] = field(default_factory=list)
+    request_packages: tuple[int, ...] = ()
+    release_allocation: bool = False
+    restrict_hits: list[str] = field(default_factory=list)
+
+    def move(self, target: OrderStatus, reason: str) -> None:
+        check_transition(self.status, target)
+        self.transitions.append(Transition(self.status, target, reason))
+        self.status = target
+
+    def done(self, explanation: str, due_at: datetime | None = None, **extra: object) -> Decision:
+        return Decision(
+            status=self.status,
+            explanation=f"{self.status.label_ja}: {explanation}",
+            transitions=tuple(self.transitions),
+            set_tags=dict(self.set_tags),
+            clear_tags=frozenset(self.clear_tags),
+            effects=tuple(self.effects),
+            request_packages=self.request_packages,
+            release_allocation=self.release_allocation,
+            shipping_restricted=bool(self.restrict_hits),
+            due_at=due_at,
+            **extra,  # type: ignore[arg-type]
+        )
+
+
+def decide(order: OrderSnapshot, ctx: PipelineContext) -> Decision:
+    """Decide what happens to ``order`` now. Pure: the same inputs give the same decision."""
+    work = _Work(order, ctx, order.status, {t.code: (t.source, t.reason) for t in order.tags})
+    if order.status.is_final:
+        return work.done("これ以上の処理はありません")
+    if order.mall_cancelled and order.status in _BEFORE_SHIPPING:
+        work.release_allocation = order.allocated
+        work.move(S.CANCELLED, "モールでキャンセルされました")
+        return work.done("モールでキャンセルされました")
+    if order.status is S.NEW:
+        grace_until = order.ordered_at + ctx.checks.policy.grace_period
+        if order.order_type is OrderType.NORMAL and ctx.now < grace_until:
+            return work.done(f"キャンセル猶予中 ({jst_hm(grace_until)} まで)", due_at=grace_until)
+    if order.status in _BEFORE_SHIPPING:
+        return _decide_before_shipping(work)
+    _note_mall_side_changes(work)
+    if order.status in (S.SHIPPING, S.PARTIALLY_SHIPPED):
+        return _decide_shipping(work)
+    return _decide_shipped(work)
+
+
+#: Computed tags an operator may not override: the order cannot ship without the fact they ask for.
+NOT_OVERRIDABLE: frozenset[str] = frozenset({"unmapped_item", "unknown_delivery_method"})
+
+
+def after_allocation(decision: Decision, order: OrderSnapshot, allocated: bool, shortage: str) -> Decision:
+    """Finish a decision that needed stock: allocated → 出荷待ち with requests; short → 引当待ち."""
+    if not decision.needs_allocation:
+        raise ValueError("after_allocation called for a decision that did not need allocation")
+    if not allocated:
+        return replace(decision, needs_allocation=False, explanation=f"{S.CHECKED.label_ja}: {shortage}")
+    transitions = (*decision.transitions, Transition(S.CHECKED, S.AWAITING_SHIPMENT, "入金確認・引当完了"))
+    check_transition(S.CHECKED, S.AWAITING_SHIPMENT)
+    pending = tuple(p.id for p in order.packages if p.shipment_status is PackageStatus.PENDING)
+    return replace(
+        decision,
+        status=S.AWAITING_SHIPMENT,
+        transitions=transitions,
+        request_packages=pending,
+        needs_allocation=False,
+        explanation=f"{S.AWAITING_SHIPMENT.label_ja}: 出荷依頼を送信します",
+        due_at=None,
+    )
+
+
+def _evaluate(work: _Work) -> tuple[list[str], list[str], tuple[RuleHit, ...]]:
+    """Recompute the computed system tags and the rules; return (stop-at-check, stop-at-checked) reasons."""
+    order = replace(work.order, status=work.status)
+    found = evaluate_system_tags(order, work.ctx.checks)
+    for code in COMPUTED_TAGS:
+        if code in found and code not in order.removed_tags:
+            if work.tags.get(code) != (TagSource.SYSTEM, found[code]):
+                work.set_tags[code] = (TagSource.SYSTEM, found[code])
+            work.tags[code] = (TagSource.SYSTEM, found[code])
+        elif code in work.tags:
+            work.clear_tags.add(code)
+            del work.tags[code]
+    hits = evaluate_rules(work.ctx.rules, order)
+    hit_codes = set()
+    for hit in hits:
+        hit_codes.add(hit.tag_code)
+        if work.tags.get(hit.tag_code) is None:
+            work.set_tags[hit.tag_code] = (TagSource.RULE, hit.reason)
+            work.tags[hit.tag_code] = (TagSource.RULE, hit.reason)
+    stop_check: list[str] = []
+    stop_checked: list[str] = []
+    for code, (_source, reason) in sorted(work.tags.items()):
+        definition = SYSTEM_TAGS.get(code)
+        if definition is not None and definition.kind is TagKind.ERROR and definition.stops_at is S.AWAITING_CHECK:
+            stop_check.append(reason or definition.label_ja)
+    for code, (source, reason) in sorted(work.tags.items()):
+        if source is TagSource.OPERATOR:
+            stop_check.append(reason or code)
+    for hit in hits:
+        if hit.stop_at is S.AWAITING_CHECK:
+            stop_check.append(hit.reason)
+        elif hit.stop_at is S.CHECKED:
+            stop_checked.append(hit.reason)
+    work.restrict_hits = [h.reason for h in hits if h.restrict_shipping or h.stop_at is S.AWAITING_SHIPMENT]
+    return stop_check, stop_checked, hits
+
+
+def _enter_checked(work: _Work, reason: str) -> None:
+    work.move(S.CHECKED, reason)
+    policy = work.ctx.checks.policy
+    if policy.confirm_at_mall and not work.order.mall_confirmed:
+        work.effects.append(EffectKind.MALL_CONFIRM)
+    if policy.thanks_mail and not work.order.thanks_mail_queued:
+        work.effects.append(EffectKind.THANKS_MAIL)
+
+
+def _payment_settled(order: OrderSnapshot, work: _Work) -> bool:
+    kind = work.ctx.checks.policy.payment_methods.get(order.payment_method)
+    return kind is PaymentKind.COD or order.payment_state.settled
+
+
+def _decide_before_shipping(work: _Work) -> Decision:
+    order, ctx = work.order, work.ctx
+    stop_check, stop_checked, _hits = _evaluate(work)
+    review = ctx.review_at
+    if stop_check:
+        if work.status is not S.AWAITING_CHECK:
+            work.move(S.AWAITING_CHECK, "; ".join(stop_check))
+        return work.done("; ".join(stop_check), due_at=review)
+    if work.status in (S.NEW, S.AWAITING_CHECK):
+        _enter_checked(work, "チェック完了" if work.status is S.NEW else "確認待の原因が解消しました")
+    if stop_checked:
+        if work.status is S.AWAITING_SHIPMENT:
+            work.move(S.CHECKED, "; ".join(stop_checked))
+        return work.done("; ".join(stop_checked), due_at=review)
+    if work.status is S.AWAITING_SHIPMENT:
+        if work.restrict_hits:
+            return work.done("出荷指示を制限中 (" + "; ".join(work.restrict_hits) + ")", due_at=review)
+        return work.done("出荷依頼を送信します")
+    if not _payment_settled(order, work):
+        return work.done("入金待ち", due_at=review)
+    if not order.allocated:
+        return work.done("引当待ち", due_at=review, needs_allocation=True)
+    work.move(S.AWAITING_SHIPMENT, "入金確認・引当完了")
+    work.request_packages = tuple(p.id for p in order.packages if p.shipment_status is PackageStatus.PENDING)
+    return work.done("出荷依頼を送信します")
+
+
+def _note_mall_side_changes(work: _Work) -> None:
+    """A cancel or change at the mall after the request went out: tag it; in shipping, ask to withdraw."""
+    order = work.order
+    if order.mall_cancelled and "mall_cancelled" not in work.tags and "mall_cancelled" not in order.removed_tags:
+        shipping = work.status is S.SHIPPING
+        reason = "モールでキャンセルされました" + ("。出荷取下げを依頼します" if shipping else " (出荷後)")
+        work.set_tags["mall_cancelled"] = (TagSource.SYSTEM, reason)
+        work.tags["mall_cancelled"] = (TagSource.SYSTEM, reason)
+        if shipping:
+            work.effects.append(EffectKind.WITHDRAWAL)
+    if order.mall_changed and "mall_changed" not in work.tags and "mall_changed" not in order.removed_tags:
+        reason = "出荷依頼の送信後にモールで注文が変更されました。内容を確認してください"
+        work.set_tags["mall_changed"] = (TagSource.SYSTEM, reason)
+        work.tags["mall_changed"] = (TagSource.SYSTEM, reason)
+
+
+def _decide_shipping(work: _Work) -> Decision:
+    order = work.order
+    statuses = [p.shipment_status for p in order.packages]
+    if statuses and all(s is PackageStatus.WITHDRAWN for s in statuses):
+        work.release_allocation = order.allocated
+        work.move(S.CANCELLED, "出荷取下げが確定しました")
+        return work.done("出荷取下げが確定しました")
+    unshippable = [p.id for p in order.packages if p.shipment_status is PackageStatus.UNSHIPPABLE]
+    if unshippable:
+        work.move(S.AWAITING_CHECK, "倉庫が出荷不可を報告しました")
+        return work.done("倉庫が出荷不可を報告しました。キャンセルするか再依頼してください")
+    shipped = sum(1 for s in statuses if s is PackageStatus.SHIPPED)
+    if statuses and shipped == len(statuses):
+        work.move(S.SHIPPED, "全送付先が出荷されました")
+        return _decide_shipped(work)
+    if shipped and work.status is S.SHIPPING:
+        work.move(S.PARTIALLY_SHIPPED, f"{shipped}/{len(statuses)} 送付先が出荷されました")
+    if shipped:
+        return work.done(f"{shipped}/{len(statuses)} 送付先が出荷済、残りの出荷を待っています")
+    if any(s is PackageStatus.WITHDRAWAL_REQUESTED for s in statuses):
+        return work.done("出荷取下げの結果を待っています")
+    return work.done("倉庫で出荷作業中です。出荷実績を待っています")
+
+
+def _decide_shipped(work: _Work) -> Decision:
+    if work.order.mall_reports_done:
+        work.move(S.COMPLETED, "モールへ出荷実績を反映しました")
+        return work.done("モールへ出荷実績を反映しました")
+    if "mall_report_error" in work.tags:
+        return work.done("モールが出荷実績を受け付けませんでした。修正して再送してください")
+    return work.done("モールへの出荷実績反映を待っています")

@@ -1,0 +1,235 @@
+"""The ``submit`` sweep: send pending shipment requests (出荷依頼) to their warehouse, 100 per call.
+
+Three steps so that no network call happens inside a transaction: claim a batch (short transaction), call
+the warehouse, record every answer (short transaction). The request id is the warehouse's idempotency key,
+so a crash after the call and before the record only means the same request is sent again and answered
+the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from juchu.catalog.models import Allocation
+from juchu.connectors import registry
+from juchu.connectors.base import (
+    ConnectorError,
+    ItemResult,
+    Outcome,
+    RequestLine,
+    ShipmentRequestData,
+)
+from juchu.domain.effects import EffectKind, retry_delay_seconds
+from juchu.domain.model import Address, TagSource
+from juchu.domain.status import OrderStatus, PackageStatus
+from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
+from juchu.orders import writes
+from juchu.orders.models import Order, OrderEvent
+from juchu.orders.models import Package as PackageRow
+from juchu.shops.models import DeliveryMethodMapping
+
+log = logging.getLogger("juchu.submit")
+BATCH = 100
+CLAIM = timedelta(seconds=120)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """What one submit batch did."""
+
+    sent: int
+    accepted: int
+    rejected: int
+    retried: int
+
+
+def submit_pending_requests(warehouse: Warehouse, now: datetime) -> SubmitResult:
+    """Send one batch of due requests to ``warehouse`` and record the answers."""
+    connector = registry.warehouse_connector(warehouse.connector, {"base_url": warehouse.api_base_url})
+    if connector is None:
+        return SubmitResult(0, 0, 0, 0)
+    claimed = _claim(warehouse, now)
+    if not claimed:
+        return SubmitResult(0, 0, 0, 0)
+    try:
+        answers = connector.submit(claimed)
+    except ConnectorError as exc:
+        answers = [ItemResult(r.request_id, Outcome.RETRY, exc.code, str(exc)) for r in claimed]
+    by_id = {a.key: a for a in answers}
+    missing = [r.request_id for r in claimed if r.request_id not in by_id]
+    for request_id in missing:
+        by_id[request_id] = ItemResult(request_id, Outcome.RETRY, "NO_ANSWER", "倉庫から回答がありませんでした")
+    return _record(by_id, now)
+
+
+def _claim(warehouse: Warehouse, now: datetime) -> list[ShipmentRequestData]:
+    with transaction.atomic():
+        query = ShipmentRequest.objects.filter(
+            warehouse=warehouse,
+            state=RequestState.PENDING,
+            next_attempt_at__lte=now,
+            order__status=OrderStatus.AWAITING_SHIPMENT.value,
+            order__shipping_restricted=False,
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            query = query.select_for_update(skip_locked=True, of=("self",))
+        requests = list(query.order_by("next_attempt_at", "id")[:BATCH])
+        if not requests:
+            return []
+        ids = [r.pk for r in requests]
+        ShipmentRequest.objects.filter(id__in=ids).update(
+            next_attempt_at=now + CLAIM, attempts=F("attempts") + 1, sent_at=now
+        )
+        return _payloads(requests)
+
+
+def _payloads(requests: list[ShipmentRequest]) -> list[ShipmentRequestData]:
+    package_ids = [r.package_id for r in requests]
+    packages = {p.pk: p for p in PackageRow.objects.filter(id__in=package_ids).select_related("order__shop")}
+    lines: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    prices: dict[tuple[int, str], int] = {}
+    for package_id, sku, quantity, price in Allocation.objects.filter(line__package_id__in=package_ids).values_list(
+        "line__package_id", "product__code", "quantity", "line__unit_price"
+    ):
+        lines[package_id][sku] += quantity
+        prices[(package_id, sku)] = price
+    shops = {p.order.shop_id for p in packages.values()}
+    methods = {
+        (shop_id, mall): code
+        for shop_id, mall, code in DeliveryMethodMapping.objects.filter(shop_id__in=shops).values_list(
+            "shop_id", "mall_method", "warehouse_method"
+        )
+    }
+    payloads = []
+    for request in requests:
+        package = packages[request.package_id]
+        order = package.order
+        payloads.append(
+            ShipmentRequestData(
+                request_id=request.request_id,
+                mall_order_number=order.mall_order_number,
+                shop_code=order.shop.code,
+                delivery_method=methods.get((order.shop_id, package.delivery_method), package.delivery_method),
+                recipient_name=package.recipient_name,
+                address=Address(
+                    package.postal_code, package.prefecture, package.city, package.address1, package.address2
+                ),
+                lines=tuple(
+                    RequestLine(sku, q, prices.get((package.pk, sku), 0))
+                    for sku, q in sorted(lines[package.pk].items())
+                ),
+                phone=package.phone,
+                requested_date=package.requested_date,
+                delivery_time=package.delivery_time,
+                goods_amount=order.goods_total,
+                postage=order.postage,
+                gift=order.gift,
+            )
+        )
+    return payloads
+
+
+def _record(answers: dict[str, ItemResult], now: datetime) -> SubmitResult:
+    accepted = rejected = retried = 0
+    with transaction.atomic():
+        requests = list(ShipmentRequest.objects.filter(request_id__in=list(answers)).select_related("order"))
+        events: list[OrderEvent] = []
+        touched_orders: set[int] = set()
+        for request in requests:
+            answer = answers[request.request_id]
+            if answer.outcome is Outcome.ACCEPTED:
+                accepted += 1
+                _accepted(request, answer, now, events)
+                touched_orders.add(request.order_id)
+            elif answer.outcome is Outcome.REJECTED:
+                rejected += 1
+                _rejected(request, answer, now, events)
+            else:
+                retried += 1
+                _retry(request, answer, now, events)
+        for order in Order.objects.filter(id__in=touched_orders, status=OrderStatus.AWAITING_SHIPMENT.value):
+            waiting = PackageRow.objects.filter(order=order).exclude(shipment_status=PackageStatus.ACCEPTED.value)
+            if not waiting.exists():
+                events.append(
+                    writes.move(
+                        order,
+                        OrderStatus.SHIPPING,
+                        now,
+                        "倉庫が出荷依頼を受け付けました",
+                        explanation="出荷作業中: 倉庫で出荷作業中です。出荷実績を待っています",
+                        due_at=None,
+                    )
+                )
+        OrderEvent.objects.bulk_create(events)
+    return SubmitResult(len(requests), accepted, rejected, retried)
+
+
+def _accepted(request: ShipmentRequest, answer: ItemResult, now: datetime, events: list[OrderEvent]) -> None:
+    ship_by = answer.data.get("ship_by")
+    dropped = request.state == RequestState.DROPPED
+    request.state = RequestState.ACCEPTED
+    request.warehouse_order_id = answer.data.get("warehouse_order_id", "")
+    request.ship_by = datetime.fromisoformat(ship_by).date() if ship_by else None
+    request.answered_at = now
+    request.last_error = ""
+    request.save(update_fields=["state", "warehouse_order_id", "ship_by", "answered_at", "last_error"])
+    PackageRow.objects.filter(id=request.package_id).update(shipment_status=PackageStatus.ACCEPTED.value)
+    if request.first_failure_at is not None:
+        events.extend(
+            writes.clear_tags_many(
+                {request.order_id: ["shipment_request_error"]}, now, "再試行で出荷依頼が受け付けられました"
+            )
+        )
+    events.append(
+        writes.event(
+            request.order_id,
+            now,
+            "request_accepted",
+            f"倉庫が出荷依頼 {request.request_id} を受け付けました (出荷予定日 {ship_by or '-'})",
+            detail={"request_id": request.request_id, "warehouse_order_id": request.warehouse_order_id},
+        )
+    )
+    if dropped or request.order.status == OrderStatus.CANCELLED.value:
+        # Cancelled while the request was on its way: ask the warehouse not to ship it.
+        writes.add_effects([(request.order_id, EffectKind.WITHDRAWAL, request.package_id)], now)
+        events.append(
+            writes.event(
+                request.order_id,
+                now,
+                "withdrawal_queued",
+                "キャンセル済みの注文の出荷依頼が受け付けられたため取下げを依頼します",
+            )
+        )
+
+
+def _rejected(request: ShipmentRequest, answer: ItemResult, now: datetime, events: list[OrderEvent]) -> None:
+    request.state = RequestState.REJECTED
+    request.answered_at = now
+    request.last_error = f"{answer.code} {answer.message}".strip()
+    request.save(update_fields=["state", "answered_at", "last_error"])
+    PackageRow.objects.filter(id=request.package_id).update(shipment_status=PackageStatus.PENDING.value)
+    reason = f"出荷依頼エラー: {answer.code} {answer.message} (依頼 {request.request_id})"
+    events.extend(writes.set_tags(request.order_id, {"shipment_request_error": (TagSource.SYSTEM, reason)}, now))
+    order = Order.objects.get(pk=request.order_id)
+    if order.status == OrderStatus.AWAITING_SHIPMENT.value:
+        events.append(
+            writes.move(order, OrderStatus.AWAITING_CHECK, now, reason, explanation=f"確認待: {reason}", due_at=None)
+        )
+    else:
+        Order.objects.filter(pk=order.pk).update(due_at=now)
+
+
+def _retry(request: ShipmentRequest, answer: ItemResult, now: datetime, events: list[OrderEvent]) -> None:
+    request.first_failure_at = request.first_failure_at or now
+    request.next_attempt_at = now + timedelta(seconds=retry_delay_seconds(request.attempts))
+    request.last_error = f"{answer.code} {answer.message}".strip()
+    request.save(update_fields=["first_failure_at", "next_attempt_at", "last_error"])
+    if now - request.first_failure_at >= timedelta(minutes=30):
+        reason = f"出荷依頼の送信に30分以上失敗しています (再試行中): {request.last_error}"
+        events.extend(writes.set_tags(request.order_id, {"shipment_request_error": (TagSource.SYSTEM, reason)}, now))

@@ -1,0 +1,191 @@
+"""The ``advance`` sweep: take the orders that are due, decide, allocate, write — a batch at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from juchu.catalog.models import Allocation as AllocationRow
+from juchu.catalog.models import Product, Stock
+from juchu.domain.allocation import Demand, DemandLine, allocate
+from juchu.domain.effects import EffectKind
+from juchu.domain.model import OrderSnapshot
+from juchu.domain.pipeline import Decision, after_allocation, decide
+from juchu.domain.status import OrderStatus
+from juchu.orders import writes
+from juchu.orders.context import SweepContext, set_components
+from juchu.orders.models import Order, OrderEvent
+from juchu.orders.snapshots import ORDER_FIELDS, build_snapshots
+
+log = logging.getLogger("juchu.advance")
+
+_LEAVING_SHIPMENT_QUEUE = {OrderStatus.AWAITING_CHECK, OrderStatus.CHECKED, OrderStatus.CANCELLED}
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceResult:
+    """What one advance batch did."""
+
+    looked_at: int
+    moved: int
+
+
+def advance_due_orders(now: datetime, limit: int = 500, shop_id: int | None = None) -> AdvanceResult:
+    """Decide every due order of one batch (oldest due first) and write the results in one transaction."""
+    with transaction.atomic():
+        query = Order.objects.filter(due_at__lte=now)
+        if shop_id is not None:
+            query = query.filter(shop_id=shop_id)
+        if connection.features.has_select_for_update_skip_locked:
+            query = query.select_for_update(skip_locked=True, of=("self",))
+        rows = list(query.order_by("due_at").values(*ORDER_FIELDS)[:limit])
+        if not rows:
+            return AdvanceResult(0, 0)
+        warehouse_of = {row["id"]: row["warehouse_id"] for row in rows}
+        snapshots = build_snapshots(rows)
+        return _decide_and_write(list(snapshots.values()), warehouse_of, now)
+
+
+def advance_orders(order_ids: list[int], now: datetime) -> AdvanceResult:
+    """Decide the named orders at once, due or not (used right after an operator's action)."""
+    with transaction.atomic():
+        query = Order.objects.filter(id__in=order_ids)
+        if connection.features.has_select_for_update:
+            query = query.select_for_update(of=("self",))
+        rows = list(query.values(*ORDER_FIELDS))
+        warehouse_of = {row["id"]: row["warehouse_id"] for row in rows}
+        return _decide_and_write(list(build_snapshots(rows).values()), warehouse_of, now)
+
+
+def _decide_and_write(snapshots: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime) -> AdvanceResult:
+    ctx = SweepContext(now)
+    decisions: dict[int, Decision] = {}
+    for snap in snapshots:
+        decisions[snap.id] = decide(snap, ctx.pipeline(snap, warehouse_of[snap.id]))
+    wanting = [s for s in snapshots if decisions[s.id].needs_allocation]
+    if wanting:
+        allocated, shortages = _allocate(wanting, warehouse_of, now)
+        for snap in wanting:
+            ok = snap.id in allocated
+            decisions[snap.id] = after_allocation(decisions[snap.id], snap, ok, shortages.get(snap.id, ""))
+    else:
+        allocated = set()
+    _write(snapshots, decisions, allocated, now)
+    moved = sum(1 for d in decisions.values() if d.transitions)
+    return AdvanceResult(len(snapshots), moved)
+
+
+def _allocate(
+    wanting: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime
+) -> tuple[set[int], dict[int, str]]:
+    """Allocate stock to the orders that wait for it, per warehouse; write the allocation rows."""
+    by_warehouse: dict[int, list[OrderSnapshot]] = defaultdict(list)
+    for snap in wanting:
+        by_warehouse[warehouse_of[snap.id]].append(snap)
+    allocated: set[int] = set()
+    shortages: dict[int, str] = {}
+    for warehouse_id, snaps in sorted(by_warehouse.items()):
+        demands = [
+            Demand(
+                s.id,
+                s.ordered_at,
+                tuple(DemandLine(line.id, line.product_code or "", line.quantity) for line in s.lines),
+            )
+            for s in snaps
+        ]
+        codes = {line.product_code for d in demands for line in d.lines}
+        sets = set_components(codes)
+        skus = codes | {component for parts in sets.values() for component, _q in parts}
+        stock_query = Stock.objects.filter(warehouse_id=warehouse_id, product__code__in=skus)
+        if connection.features.has_select_for_update:
+            stock_query = stock_query.select_for_update(of=("self",)).order_by("id")
+        stock = {
+            code: (sid, pid, on_hand - alloc)
+            for sid, pid, code, on_hand, alloc in stock_query.values_list(
+                "id", "product_id", "product__code", "on_hand", "allocated"
+            )
+        }
+        result = allocate(demands, {code: avail for code, (_s, _p, avail) in stock.items()}, sets)
+        product_ids = dict(Product.objects.filter(code__in=skus).values_list("code", "id"))
+        rows, taken = [], defaultdict(int)
+        for order_id, allocations in result.allocations.items():
+            allocated.add(order_id)
+            for a in allocations:
+                rows.append(
+                    AllocationRow(
+                        order_id=order_id,
+                        line_id=a.line_id,
+                        warehouse_id=warehouse_id,
+                        product_id=product_ids[a.sku],
+                        quantity=a.quantity,
+                        created_at=now,
+                    )
+                )
+                taken[a.sku] += a.quantity
+        for order_id in result.shortages:
+            shortages[order_id] = result.explain_shortage(order_id)
+        for sku, quantity in sorted(taken.items()):
+            sid, _pid, _available = stock[sku]
+            changed = Stock.objects.filter(id=sid, allocated__lte=F("on_hand") - quantity).update(
+                allocated=F("allocated") + quantity
+            )
+            if changed != 1:  # only possible if the stock row changed under us: never oversell
+                raise writes.StaleBatch(f"stock of {sku} changed during allocation")
+        AllocationRow.objects.bulk_create(rows, batch_size=2000)
+    return allocated, shortages
+
+
+def _write(
+    snapshots: list[OrderSnapshot], decisions: dict[int, Decision], allocated_ids: set[int], now: datetime
+) -> None:
+    updates, events = [], []
+    tags_to_set, tags_to_clear = {}, {}
+    effects: list[tuple[int, EffectKind, int | None]] = []
+    request_packages: list[int] = []
+    release, drop = [], []
+    for snap in snapshots:
+        d = decisions[snap.id]
+        status = d.status
+        for t in d.transitions:
+            events.append(
+                writes.event(snap.id, now, "transition", t.reason, from_status=t.source.value, to_status=t.target.value)
+            )
+        if d.set_tags:
+            tags_to_set[snap.id] = d.set_tags
+        if d.clear_tags:
+            tags_to_clear[snap.id] = d.clear_tags
+        effects.extend((snap.id, kind, None) for kind in d.effects)
+        request_packages.extend(d.request_packages)
+        if d.release_allocation:
+            release.append(snap.id)
+        if snap.status is OrderStatus.AWAITING_SHIPMENT and status in _LEAVING_SHIPMENT_QUEUE:
+            drop.append(snap.id)
+        if status is OrderStatus.CANCELLED and snap.status is not OrderStatus.CANCELLED:
+            drop.append(snap.id)
+        allocated = (snap.allocated or snap.id in allocated_ids) and not d.release_allocation
+        updates.append(
+            writes.OrderUpdate(
+                order_id=snap.id,
+                version=snap.version,
+                status=status.value,
+                old_status=snap.status.value,
+                due_at=None if status.is_final else d.due_at,
+                explanation=d.explanation,
+                allocated=allocated,
+                thanks_mail_queued=snap.thanks_mail_queued or EffectKind.THANKS_MAIL in d.effects,
+                shipping_restricted=d.shipping_restricted,
+            )
+        )
+    writes.update_orders(updates, now)
+    events += writes.set_tags_many(tags_to_set, now)
+    events += writes.clear_tags_many(tags_to_clear, now, "原因が解消しました")
+    writes.add_effects(effects, now)
+    events += writes.drop_unsent_requests(sorted(set(drop)), now)
+    events += writes.release_allocations(release, now)
+    events += writes.create_requests(request_packages, now)
+    OrderEvent.objects.bulk_create(events, batch_size=2000)

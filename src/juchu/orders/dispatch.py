@@ -1,0 +1,277 @@
+"""Dispatchers of the outbox: mall confirmations, shipping reports, mall cancels and withdrawals.
+
+Each takes a batch of due effect rows (claimed in a short transaction), makes one bulk call where the
+port has one, and records each answer: done, failed for good (tag + visible error) or retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from juchu.connectors import registry
+from juchu.connectors.base import ConnectorError, ItemResult, Outcome, ShipmentReport
+from juchu.domain.effects import EffectKind, EffectState, retry_delay_seconds
+from juchu.domain.model import TagSource
+from juchu.domain.status import PackageStatus
+from juchu.fulfillment.models import RequestState, Shipment, ShipmentRequest
+from juchu.orders import writes
+from juchu.orders.models import Effect, Order, OrderEvent, OrderTag
+from juchu.orders.models import Package as PackageRow
+from juchu.shops.models import Shop
+
+log = logging.getLogger("juchu.dispatch")
+CLAIM = timedelta(seconds=120)
+BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchResult:
+    """What one dispatch batch did."""
+
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+def claim(kinds: list[EffectKind], now: datetime, limit: int = BATCH) -> list[Effect]:
+    """Take due pending effects of these kinds; they are not handed out again until the claim expires."""
+    with transaction.atomic():
+        query = Effect.objects.filter(
+            state=EffectState.PENDING.value, kind__in=[k.value for k in kinds], next_attempt_at__lte=now
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            query = query.select_for_update(skip_locked=True, of=("self",))
+        effects = list(query.order_by("next_attempt_at", "id")[:limit])
+        if effects:
+            Effect.objects.filter(id__in=[e.pk for e in effects]).update(
+                next_attempt_at=now + CLAIM, attempts=F("attempts") + 1
+            )
+            for effect in effects:
+                effect.attempts += 1
+        return effects
+
+
+def record(
+    effect: Effect,
+    answer: ItemResult,
+    now: datetime,
+    events: list[OrderEvent],
+    on_done: Callable[[Effect], None] | None = None,
+    on_failed: Callable[[Effect, str], None] | None = None,
+) -> str:
+    """Store one answer on its effect row; returns the new state."""
+    label = EffectKind(effect.kind).label_ja
+    if answer.outcome is Outcome.ACCEPTED:
+        changed = Effect.objects.filter(pk=effect.pk, state=EffectState.PENDING.value).update(
+            state=EffectState.DONE.value, done_at=now, last_error="", result=dict(answer.data)
+        )
+        if changed:
+            events.append(
+                writes.event(effect.order_id, now, "effect_done", f"{label}: 完了", detail={"effect": effect.key})
+            )
+            if on_done:
+                on_done(effect)
+        return EffectState.DONE.value
+    message = f"{answer.code} {answer.message}".strip()
+    if answer.outcome is Outcome.REJECTED:
+        Effect.objects.filter(pk=effect.pk).update(state=EffectState.FAILED.value, last_error=message)
+        events.append(
+            writes.event(
+                effect.order_id,
+                now,
+                "effect_failed",
+                f"{label}: 失敗 {message}",
+                detail={"effect": effect.key},
+            )
+        )
+        if on_failed:
+            on_failed(effect, message)
+        return EffectState.FAILED.value
+    Effect.objects.filter(pk=effect.pk).update(
+        next_attempt_at=now + timedelta(seconds=retry_delay_seconds(effect.attempts)), last_error=message
+    )
+    return EffectState.PENDING.value
+
+
+def _tally(states: list[str]) -> DispatchResult:
+    return DispatchResult(states.count("done"), states.count("failed"), states.count("pending"))
+
+
+def _mall(shop: Shop):
+    return registry.mall_connector(shop.connector, {"base_url": shop.api_base_url})
+
+
+def dispatch_mall_effects(now: datetime) -> DispatchResult:
+    """Send one batch of mall confirmations, shipping reports and mall cancels."""
+    effects = claim([EffectKind.MALL_CONFIRM, EffectKind.MALL_REPORT, EffectKind.MALL_CANCEL], now)
+    if not effects:
+        return DispatchResult()
+    orders = {o.pk: o for o in Order.objects.filter(id__in={e.order_id for e in effects}).select_related("shop")}
+    by_shop: dict[int, list[Effect]] = defaultdict(list)
+    for effect in effects:
+        by_shop[orders[effect.order_id].shop_id].append(effect)
+    answers: dict[int, ItemResult] = {}
+    for effects_of_shop in by_shop.values():
+        shop = orders[effects_of_shop[0].order_id].shop
+        answers.update(_call_mall(shop, effects_of_shop, orders))
+    states = []
+    with transaction.atomic():
+        events: list[OrderEvent] = []
+        for effect in effects:
+            states.append(
+                record(
+                    effect,
+                    answers[effect.pk],
+                    now,
+                    events,
+                    on_done=lambda e: _mall_effect_done(e, now, events),
+                    on_failed=lambda e, m: _mall_effect_failed(e, m, now, events),
+                )
+            )
+        OrderEvent.objects.bulk_create(events)
+    return _tally(states)
+
+
+def _call_mall(shop: Shop, effects: list[Effect], orders: dict[int, Order]) -> dict[int, ItemResult]:
+    try:
+        connector = _mall(shop)
+    except registry.UnknownConnector as exc:
+        return {e.pk: ItemResult(e.key, Outcome.RETRY, "CONNECTOR", str(exc)) for e in effects}
+    if connector is None:  # orders by hand or CSV: there is no mall to tell
+        return {e.pk: ItemResult(e.key, Outcome.ACCEPTED, data={"note": "モール接続なし"}) for e in effects}
+    answers: dict[int, ItemResult] = {}
+    try:
+        confirms = [e for e in effects if e.kind == EffectKind.MALL_CONFIRM.value]
+        if confirms:
+            by_number = {orders[e.order_id].mall_order_number: e for e in confirms}
+            for answer in connector.confirm(list(by_number)):
+                if answer.key in by_number:
+                    answers[by_number[answer.key].pk] = answer
+        reports = [e for e in effects if e.kind == EffectKind.MALL_REPORT.value]
+        if reports:
+            batch = _reports(reports, orders)
+            by_key = {r.key: e for r, e in batch}
+            for answer in connector.report_shipments([r for r, _e in batch]):
+                if answer.key in by_key:
+                    answers[by_key[answer.key].pk] = answer
+        for effect in (e for e in effects if e.kind == EffectKind.MALL_CANCEL.value):
+            answers[effect.pk] = connector.cancel(
+                orders[effect.order_id].mall_order_number,
+                str(effect.result.get("reason", "")) or "shop_cancel",
+            )
+    except ConnectorError as exc:
+        outcome = Outcome.RETRY if exc.retryable else Outcome.REJECTED
+        for effect in effects:
+            answers.setdefault(effect.pk, ItemResult(effect.key, outcome, exc.code, str(exc)))
+    for effect in effects:
+        answers.setdefault(effect.pk, ItemResult(effect.key, Outcome.RETRY, "NO_ANSWER", "モールから回答がありません"))
+    return answers
+
+
+def _reports(effects: list[Effect], orders: dict[int, Order]) -> list[tuple[ShipmentReport, Effect]]:
+    shipments = {
+        s.pk: s
+        for s in Shipment.objects.filter(id__in=[e.item_id for e in effects])
+        .select_related("package")
+        .prefetch_related("parcels")
+    }
+    batch = []
+    for effect in effects:
+        shipment = shipments[effect.item_id]
+        batch.append(
+            (
+                ShipmentReport(
+                    key=effect.key,
+                    mall_order_number=orders[effect.order_id].mall_order_number,
+                    mall_package_id=shipment.package.mall_package_id,
+                    carrier_code=shipment.carrier_code,
+                    shipped_on=shipment.shipped_on,
+                    tracking_numbers=tuple(p.tracking_number for p in shipment.parcels.all()),
+                ),
+                effect,
+            )
+        )
+    return batch
+
+
+def _mall_effect_done(effect: Effect, now: datetime, events: list[OrderEvent]) -> None:
+    if effect.kind == EffectKind.MALL_CONFIRM.value:
+        Order.objects.filter(pk=effect.order_id).update(mall_confirmed=True)
+    elif effect.kind == EffectKind.MALL_REPORT.value:
+        if (
+            OrderTag.objects.filter(order_id=effect.order_id, code="mall_report_error").exists()
+            and not Effect.objects.filter(
+                order_id=effect.order_id, kind=EffectKind.MALL_REPORT.value, state=EffectState.FAILED.value
+            ).exists()
+        ):
+            events.extend(
+                writes.clear_tags_many({effect.order_id: ["mall_report_error"]}, now, "出荷実績を反映しました")
+            )
+        Order.objects.filter(pk=effect.order_id).update(due_at=now)
+
+
+def _mall_effect_failed(effect: Effect, message: str, now: datetime, events: list[OrderEvent]) -> None:
+    if effect.kind == EffectKind.MALL_REPORT.value:
+        reason = f"出荷実績反映エラー: {message}"
+        events.extend(writes.set_tags(effect.order_id, {"mall_report_error": (TagSource.SYSTEM, reason)}, now))
+
+
+def dispatch_withdrawals(now: datetime) -> DispatchResult:
+    """Ask warehouses to withdraw accepted requests of cancelled orders (出荷取下げ)."""
+    effects = claim([EffectKind.WITHDRAWAL], now)
+    if not effects:
+        return DispatchResult()
+    answers: dict[int, list[tuple[ShipmentRequest, ItemResult]]] = {}
+    for effect in effects:
+        query = ShipmentRequest.objects.filter(order_id=effect.order_id, state=RequestState.ACCEPTED).select_related(
+            "warehouse"
+        )
+        if effect.item_id:
+            query = query.filter(package_id=effect.item_id)
+        results = []
+        for request in query:
+            try:
+                connector = registry.warehouse_connector(
+                    request.warehouse.connector, {"base_url": request.warehouse.api_base_url}
+                )
+                answer = (
+                    connector.withdraw(request.request_id, "cancel")
+                    if connector
+                    else ItemResult(request.request_id, Outcome.ACCEPTED)
+                )
+            except ConnectorError as exc:
+                answer = ItemResult(request.request_id, Outcome.RETRY, exc.code, str(exc))
+            results.append((request, answer))
+        answers[effect.pk] = results
+    states = []
+    with transaction.atomic():
+        events: list[OrderEvent] = []
+        for effect in effects:
+            results = answers[effect.pk]
+            retry = [a for _r, a in results if a.outcome is Outcome.RETRY]
+            refused = [a for _r, a in results if a.outcome is Outcome.REJECTED]
+            for request, answer in results:
+                if answer.outcome is Outcome.ACCEPTED:
+                    ShipmentRequest.objects.filter(pk=request.pk).update(state=RequestState.WITHDRAWN, answered_at=now)
+                    PackageRow.objects.filter(id=request.package_id).exclude(
+                        shipment_status=PackageStatus.SHIPPED.value
+                    ).update(shipment_status=PackageStatus.WITHDRAWN.value)
+            if retry:
+                summary = ItemResult(effect.key, Outcome.RETRY, retry[0].code, retry[0].message)
+            elif refused:
+                summary = ItemResult(effect.key, Outcome.REJECTED, refused[0].code, refused[0].message)
+                reason = f"出荷取下げ不可: {refused[0].message or refused[0].code}。注文はそのまま出荷されます"
+                events.extend(writes.set_tags(effect.order_id, {"withdrawal_refused": (TagSource.SYSTEM, reason)}, now))
+            else:
+                summary = ItemResult(effect.key, Outcome.ACCEPTED)
+            states.append(record(effect, summary, now, events))
+            Order.objects.filter(pk=effect.order_id).update(due_at=now)
+        OrderEvent.objects.bulk_create(events)
+    return _tally(states)

@@ -1,0 +1,296 @@
+"""The few ways an order's rows change, shared by the sweeps and the operator's actions.
+
+Every function here runs inside the caller's transaction, works on a batch, and writes the order event
+that says what happened. Nothing here talks to the outside world.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import F
+
+from juchu.catalog.models import Allocation, Stock
+from juchu.domain.effects import EffectKind, EffectState, effect_key
+from juchu.domain.errors import StaleOrder
+from juchu.domain.model import TagSource
+from juchu.domain.status import OrderStatus, PackageStatus
+from juchu.fulfillment.models import RequestState, ShipmentRequest
+from juchu.orders.models import Effect, Order, OrderEvent, OrderTag
+from juchu.orders.models import Package as PackageRow
+
+
+class StaleBatch(Exception):
+    """Some orders of a batch changed since they were read; the whole batch was rolled back."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """The new state of one order, applied only if its version is still ``version``."""
+
+    order_id: int
+    version: int
+    status: str
+    old_status: str
+    due_at: datetime | None
+    explanation: str
+    allocated: bool
+    thanks_mail_queued: bool
+    shipping_restricted: bool
+
+
+def update_orders(updates: Sequence[OrderUpdate], now: datetime) -> None:
+    """Write the orders' new state with a version check; raise StaleBatch if any changed meanwhile."""
+    if not updates:
+        return
+    table = Order._meta.db_table
+    sql = (
+        f"UPDATE {table} SET status = %s, due_at = %s, explanation = %s, version = version + 1, "
+        "allocated = %s, thanks_mail_queued = %s, shipping_restricted = %s, status_changed_at = "
+        "CASE WHEN status = %s THEN status_changed_at ELSE %s END WHERE id = %s AND version = %s"
+    )
+    params = [
+        (
+            u.status,
+            u.due_at,
+            u.explanation[:500],
+            u.allocated,
+            u.thanks_mail_queued,
+            u.shipping_restricted,
+            u.status,
+            now,
+            u.order_id,
+            u.version,
+        )
+        for u in updates
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+        changed = cursor.rowcount
+    if changed != len(updates):
+        raise StaleBatch(f"{len(updates) - changed} of {len(updates)} orders changed while being decided")
+
+
+def bump_version(order: Order, now: datetime, **fields: object) -> None:
+    """Update one order (already read by the caller) if nobody changed it since; raise StaleOrder if so."""
+    values = dict(fields)
+    if "status" in values and values["status"] != order.status:
+        values["status_changed_at"] = now
+    changed = Order.objects.filter(pk=order.pk, version=order.version).update(version=F("version") + 1, **values)
+    if changed != 1:
+        raise StaleOrder(order.pk, order.version)
+    order.version += 1
+    for name, value in values.items():
+        setattr(order, name, value)
+
+
+def event(
+    order_id: int,
+    now: datetime,
+    kind: str,
+    reason: str = "",
+    *,
+    actor: str = "system",
+    from_status: str = "",
+    to_status: str = "",
+    detail: Mapping[str, object] | None = None,
+) -> OrderEvent:
+    """An unsaved order event (bulk-create a list of them)."""
+    return OrderEvent(
+        order_id=order_id,
+        at=now,
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason[:1000],
+        detail=dict(detail or {}),
+    )
+
+
+def set_tags(
+    order_id: int, tags: Mapping[str, tuple[TagSource, str]], now: datetime, actor: str = "system"
+) -> list[OrderEvent]:
+    """Attach or refresh tags; returns the events to write."""
+    return set_tags_many({order_id: tags}, now, actor)
+
+
+def set_tags_many(
+    tags_by_order: Mapping[int, Mapping[str, tuple[TagSource, str]]], now: datetime, actor: str = "system"
+) -> list[OrderEvent]:
+    """Attach or refresh tags on many orders at once; returns the events to write."""
+    wanted = {(oid, code): value for oid, tags in tags_by_order.items() for code, value in tags.items()}
+    if not wanted:
+        return []
+    existing = {
+        (oid, code): (tid, source, reason)
+        for tid, oid, code, source, reason in OrderTag.objects.filter(
+            order_id__in=list(tags_by_order), code__in={code for _oid, code in wanted}
+        ).values_list("id", "order_id", "code", "source", "reason")
+    }
+    refresh = [
+        existing[key][0]
+        for key, (source, reason) in wanted.items()
+        if key in existing and existing[key][1:] != (source.value, reason)
+    ]
+    if refresh:
+        OrderTag.objects.filter(id__in=refresh).delete()
+    new_rows, events = [], []
+    for (oid, code), (source, reason) in wanted.items():
+        old = existing.get((oid, code))
+        if old is not None and old[1:] == (source.value, reason):
+            continue
+        new_rows.append(OrderTag(order_id=oid, code=code, source=source.value, reason=reason[:500], created_at=now))
+        if old is None:
+            events.append(event(oid, now, "tag_added", reason, actor=actor, detail={"tag": code}))
+    OrderTag.objects.bulk_create(new_rows)
+    return events
+
+
+def clear_tags_many(
+    codes_by_order: Mapping[int, Iterable[str]], now: datetime, reason: str, actor: str = "system"
+) -> list[OrderEvent]:
+    """Remove tags from many orders; returns the events to write."""
+    events = []
+    for oid, codes in codes_by_order.items():
+        codes = list(codes)
+        if not codes:
+            continue
+        OrderTag.objects.filter(order_id=oid, code__in=codes).delete()
+        events.extend(event(oid, now, "tag_cleared", reason, actor=actor, detail={"tag": c}) for c in codes)
+    return events
+
+
+def add_effects(items: Iterable[tuple[int, EffectKind, int | None]], now: datetime) -> None:
+    """Queue effects (order id, kind, item id); an effect whose key exists is not queued again."""
+    rows = [
+        Effect(
+            order_id=oid,
+            kind=kind.value,
+            item_id=item,
+            key=effect_key(kind, oid, item),
+            state=EffectState.PENDING.value,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for oid, kind, item in items
+    ]
+    if rows:
+        Effect.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def create_requests(package_ids: Sequence[int], now: datetime) -> list[OrderEvent]:
+    """A new pending shipment request per package (request id: shop-order-package-attempt)."""
+    if not package_ids:
+        return []
+    packages = list(
+        PackageRow.objects.filter(id__in=package_ids).values_list(
+            "id", "seq", "order_id", "order__mall_order_number", "order__shop__code", "order__warehouse_id"
+        )
+    )
+    attempts: dict[int, int] = defaultdict(int)
+    for pid in ShipmentRequest.objects.filter(package_id__in=package_ids).values_list("package_id", flat=True):
+        attempts[pid] += 1
+    rows, events = [], []
+    for pid, seq, oid, number, shop_code, warehouse_id in packages:
+        request_id = f"{shop_code}-{number}-{seq}-{attempts[pid] + 1}"
+        rows.append(
+            ShipmentRequest(
+                request_id=request_id,
+                order_id=oid,
+                package_id=pid,
+                warehouse_id=warehouse_id,
+                state=RequestState.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        events.append(
+            event(
+                oid,
+                now,
+                "request_queued",
+                f"出荷依頼 {request_id} を作成しました",
+                detail={"request_id": request_id},
+            )
+        )
+    ShipmentRequest.objects.bulk_create(rows)
+    PackageRow.objects.filter(id__in=package_ids).update(shipment_status=PackageStatus.REQUESTED.value)
+    return events
+
+
+def drop_unsent_requests(order_ids: Sequence[int], now: datetime) -> list[OrderEvent]:
+    """Cancel requests not yet sent (the order left 出荷待ち before submit); packages back to 未依頼."""
+    if not order_ids:
+        return []
+    pending = list(
+        ShipmentRequest.objects.filter(order_id__in=order_ids, state=RequestState.PENDING).values_list(
+            "id", "order_id", "package_id", "request_id"
+        )
+    )
+    if not pending:
+        return []
+    ShipmentRequest.objects.filter(id__in=[p[0] for p in pending]).update(state=RequestState.DROPPED, answered_at=now)
+    PackageRow.objects.filter(id__in=[p[2] for p in pending], shipment_status=PackageStatus.REQUESTED.value).update(
+        shipment_status=PackageStatus.PENDING.value
+    )
+    return [
+        event(oid, now, "request_dropped", f"未送信の出荷依頼 {rid} を取り消しました") for _i, oid, _p, rid in pending
+    ]
+
+
+def release_allocations(order_ids: Sequence[int], now: datetime) -> list[OrderEvent]:
+    """Give the orders' allocated stock back; returns the events to write."""
+    if not order_ids:
+        return []
+    rows = list(
+        Allocation.objects.filter(order_id__in=order_ids).values_list(
+            "order_id", "warehouse_id", "product_id", "quantity"
+        )
+    )
+    per_stock: dict[tuple[int, int], int] = defaultdict(int)
+    for _oid, warehouse_id, product_id, quantity in rows:
+        per_stock[(warehouse_id, product_id)] += quantity
+    for (warehouse_id, product_id), quantity in sorted(per_stock.items()):
+        Stock.objects.filter(warehouse_id=warehouse_id, product_id=product_id).update(
+            allocated=F("allocated") - quantity
+        )
+    Allocation.objects.filter(order_id__in=order_ids).delete()
+    Order.objects.filter(id__in=order_ids).update(allocated=False)
+    released = sorted({oid for oid, *_ in rows})
+    return [event(oid, now, "allocation_released", "引当を解除しました") for oid in released]
+
+
+def wake_orders_waiting_for(product_ids: Iterable[int], now: datetime) -> int:
+    """Make 確認済 orders that wait for stock of these products due now (a stock arrival)."""
+    ids = list(product_ids)
+    if not ids:
+        return 0
+    from juchu.catalog.models import SetComponent
+
+    set_ids = list(SetComponent.objects.filter(component_id__in=ids).values_list("set_product_id", flat=True))
+    waiting = set(
+        Order.objects.filter(
+            status=OrderStatus.CHECKED.value, allocated=False, lines__product_id__in=ids + set_ids
+        ).values_list("id", flat=True)
+    )
+    return Order.objects.filter(id__in=waiting).update(due_at=now)
+
+
+def move(
+    order: Order, target: OrderStatus, now: datetime, reason: str, actor: str = "system", **fields: object
+) -> OrderEvent:
+    """Move one order (read by the caller) along the transition table; returns the event to write.
+
+    Raises IllegalTransition for a move the table forbids and StaleOrder if the order changed since read.
+    """
+    from juchu.domain.status import check_transition
+
+    source = OrderStatus(order.status)
+    check_transition(source, target)
+    bump_version(order, now, status=target.value, **fields)
+    return event(order.pk, now, "transition", reason, actor=actor, from_status=source.value, to_status=target.value)

@@ -1,0 +1,38 @@
+"""(stage, scope) leases: at most one worker runs a sweep at a time; a dead worker's lease expires."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from juchu.runtime.models import Lease
+
+
+def acquire(stage: str, scope: int, holder: str, now: datetime, seconds: int) -> bool:
+    """Take (or extend) the lease; False when another holder's lease is still running."""
+    expires = now + timedelta(seconds=seconds)
+    with transaction.atomic():
+        taken = (
+            Lease.objects.filter(stage=stage, scope=scope)
+            .filter(Q(holder=holder) | Q(expires_at__lte=now))
+            .update(holder=holder, expires_at=expires)
+        )
+        if taken:
+            return True
+        if Lease.objects.filter(stage=stage, scope=scope).exists():
+            return False
+        try:
+            with transaction.atomic():
+                Lease.objects.create(stage=stage, scope=scope, holder=holder, expires_at=expires)
+        except IntegrityError:
+            return False
+        return True
+
+
+def release(stage: str, scope: int, holder: str, now: datetime, error: str = "") -> None:
+    """Give the lease back and record the run."""
+    Lease.objects.filter(stage=stage, scope=scope, holder=holder).update(
+        expires_at=now, last_run_at=now, last_error=error[:2000], runs=F("runs") + 1
+    )

@@ -1,0 +1,66 @@
+"""The embedded runner: one thread that loops over the stages, sleeping until work is due or it is woken."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from juchu.runtime.sweeps import next_due, run_all
+
+log = logging.getLogger("juchu.runner")
+
+
+def utcnow() -> datetime:
+    """The runner's clock."""
+    return datetime.now(UTC)
+
+
+class EmbeddedRunner(threading.Thread):
+    """Runs every sweep in a loop inside the web server's process (``juchu serve``, ``juchu demo``)."""
+
+    def __init__(self, clock: Callable[[], datetime] = utcnow, idle_seconds: float | None = None) -> None:
+        super().__init__(name="juchu-runner", daemon=True)
+        self._clock = clock
+        self._idle = settings.JUCHU_RUNNER_IDLE_SECONDS if idle_seconds is None else idle_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.passes = 0
+        self.last_pass_at: datetime | None = None
+
+    def wake(self) -> None:
+        """Look now (something changed)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the current pass and end."""
+        self._stop.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        """Loop until stopped; one failing pass never ends the loop."""
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                close_old_connections()
+                now = self._clock()
+                run_all(now)
+                self.passes += 1
+                self.last_pass_at = now
+                wait = self._idle
+                due = next_due(self._clock())
+                if due is not None:
+                    wait = min(wait, max(0.0, (due - self._clock()).total_seconds()))
+            except Exception:
+                log.exception("runner pass failed")
+                wait = self._idle
+            finally:
+                close_old_connections()
+            log.debug("pass took %.3fs", time.monotonic() - started)
+            self._wake.wait(timeout=max(wait, 0.05))
+            self._wake.clear()

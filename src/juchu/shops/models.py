@@ -1,0 +1,105 @@
+"""Shops: one mall account each, with the policy the pipeline applies to its orders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+
+from juchu.domain.model import PaymentKind, ShopPolicy
+
+
+class Mall(models.TextChoices):
+    """The malls Juchu connects to; ``manual`` is a shop whose orders come by hand or CSV."""
+
+    RAKUTEN = "rakuten", "楽天市場"
+    YAHOO = "yahoo", "Yahoo!ショッピング"
+    AMAZON = "amazon", "Amazon"
+    AUPAY = "aupay", "au PAY マーケット"
+    QOO10 = "qoo10", "Qoo10"
+    MAKESHOP = "makeshop", "MakeShop"
+    MANUAL = "manual", "手動"
+
+
+#: Default buyer-cancel grace period per mall (pipeline.md §5).
+DEFAULT_GRACE_MINUTES = {Mall.RAKUTEN: 30}
+
+
+class Shop(models.Model):
+    """A shop on one mall (ショップ)."""
+
+    code = models.SlugField(unique=True, max_length=40)
+    name = models.CharField(max_length=200)
+    mall = models.CharField(max_length=20, choices=Mall.choices)
+    active = models.BooleanField(default=True)
+    grace_period_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="空欄: モールの既定値")
+    quantity_threshold = models.PositiveIntegerField(default=10)
+    confirm_at_mall = models.BooleanField(default=False)
+    thanks_mail = models.BooleanField(default=True)
+    shipping_mail = models.BooleanField(default=True)
+    cancel_mail = models.BooleanField(default=True)
+    mail_from = models.EmailField(blank=True)
+    warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.PROTECT, related_name="shops")
+    #: Which connector speaks to the mall ("" = none: orders by hand/CSV; "fake" in tests).
+    connector = models.CharField(max_length=40, blank=True)
+    api_base_url = models.URLField(blank=True)
+    sync_cursor = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_mall_display()})"
+
+    @property
+    def grace_period(self) -> timedelta:
+        """The shop's grace period, or its mall's default."""
+        minutes = self.grace_period_minutes
+        if minutes is None:
+            minutes = DEFAULT_GRACE_MINUTES.get(Mall(self.mall), 0)
+        return timedelta(minutes=minutes)
+
+    def policy(self) -> ShopPolicy:
+        """The domain's view of this shop's settings (two queries for the method mappings)."""
+        return ShopPolicy(
+            shop_id=self.pk,
+            mall=self.mall,
+            grace_period=self.grace_period,
+            quantity_threshold=self.quantity_threshold,
+            delivery_methods={m.mall_method: m.warehouse_method for m in self.delivery_methods.all()},
+            payment_methods={m.mall_method: PaymentKind(m.kind) for m in self.payment_methods.all()},
+            thanks_mail=self.thanks_mail,
+            shipping_mail=self.shipping_mail,
+            cancel_mail=self.cancel_mail,
+            confirm_at_mall=self.confirm_at_mall,
+        )
+
+
+class DeliveryMethodMapping(models.Model):
+    """The mall's delivery method name → the warehouse's delivery method code (配送方法)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="delivery_methods")
+    mall_method = models.CharField(max_length=100)
+    warehouse_method = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "mall_method"], name="uniq_delivery_mapping")]
+
+    def __str__(self) -> str:
+        return f"{self.mall_method} → {self.warehouse_method}"
+
+
+class PaymentMethodMapping(models.Model):
+    """The mall's payment method name → how it settles (決済方法)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="payment_methods")
+    mall_method = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in PaymentKind])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "mall_method"], name="uniq_payment_mapping")]
+
+    def __str__(self) -> str:
+        return f"{self.mall_method} ({self.kind})"
