@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "juchu.mail",
     "juchu.runtime",
     "juchu.web",
+    "juchu",  # the ``juchu`` management commands (serve, demo, run-sweeps)
 ]
 
 MIDDLEWARE = [

