@@ -19,7 +19,7 @@ from juchu.connectors.base import ItemResult, Outcome
 from juchu.domain.effects import EffectKind
 from juchu.fulfillment.models import Shipment
 from juchu.mail.models import OutgoingMail
-from juchu.orders.dispatch import DispatchResult, _tally, claim, record
+from juchu.orders.dispatch import DispatchResult, claim, record, tally
 from juchu.orders.models import Effect, Order, OrderEvent
 
 log = logging.getLogger("juchu.mail")
@@ -61,7 +61,7 @@ def send_due_mails(now: datetime) -> DispatchResult:
             events: list[OrderEvent] = []
             states.append(record(effect, answer, now, events))
             OrderEvent.objects.bulk_create(events)
-    return _tally(states)
+    return tally(states)
 
 
 def _render(effect: Effect, now: datetime) -> OutgoingMail | ItemResult:

@@ -299,3 +299,24 @@ def _back_to_checked(order: Order, now: datetime, actor: str) -> list[OrderEvent
 
 def _fields(event: OrderEvent) -> dict[str, object]:
     return {f.name: getattr(event, f.name) for f in OrderEvent._meta.concrete_fields if f.name != "id"}
+
+
+def retry_failed_effects(order_id: int, actor: str, now: datetime, version: int | None = None) -> int:
+    """Send an order's refused effects again (e.g. a shipping report after fixing it at the mall)."""
+    from juchu.domain.effects import EffectState
+    from juchu.orders.models import Effect
+
+    with transaction.atomic():
+        order = _locked(order_id, version)
+        failed = list(Effect.objects.filter(order=order, state=EffectState.FAILED.value).values_list("id", "kind"))
+        if not failed:
+            raise ActionRefused("再送する失敗済みの処理はありません")
+        Effect.objects.filter(id__in=[f[0] for f in failed]).update(
+            state=EffectState.PENDING.value, next_attempt_at=now, attempts=0
+        )
+        writes.bump_version(order, now)
+        kinds = "、".join(sorted({EffectKind(k).label_ja for _i, k in failed}))
+        OrderEvent.objects.create(
+            **_fields(writes.event(order.pk, now, "effects_retried", f"再送します: {kinds}", actor=actor))
+        )
+    return len(failed)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import F
 
 from juchu.catalog.models import Allocation as AllocationRow
 from juchu.catalog.models import Product, Stock
@@ -19,7 +18,7 @@ from juchu.domain.pipeline import Decision, after_allocation, decide
 from juchu.domain.status import OrderStatus
 from juchu.orders import writes
 from juchu.orders.context import SweepContext, set_components
-from juchu.orders.models import Order, OrderEvent
+from juchu.orders.models import Order
 from juchu.orders.snapshots import ORDER_FIELDS, build_snapshots
 
 log = logging.getLogger("juchu.advance")
@@ -111,39 +110,40 @@ def _allocate(
             )
         }
         result = allocate(demands, {code: avail for code, (_s, _p, avail) in stock.items()}, sets)
-        product_ids = dict(Product.objects.filter(code__in=skus).values_list("code", "id"))
+        product_ids = {code: pid for code, (_s, pid, _a) in stock.items()}
+        missing = {a.sku for allocations in result.allocations.values() for a in allocations} - product_ids.keys()
+        if missing:
+            product_ids.update(Product.objects.filter(code__in=missing).values_list("code", "id"))
         rows, taken = [], defaultdict(int)
         for order_id, allocations in result.allocations.items():
             allocated.add(order_id)
             for a in allocations:
-                rows.append(
-                    AllocationRow(
-                        order_id=order_id,
-                        line_id=a.line_id,
-                        warehouse_id=warehouse_id,
-                        product_id=product_ids[a.sku],
-                        quantity=a.quantity,
-                        created_at=now,
-                    )
-                )
+                rows.append((order_id, a.line_id, warehouse_id, product_ids[a.sku], a.quantity, now))
                 taken[a.sku] += a.quantity
         for order_id in result.shortages:
             shortages[order_id] = result.explain_shortage(order_id)
-        for sku, quantity in sorted(taken.items()):
-            sid, _pid, _available = stock[sku]
-            changed = Stock.objects.filter(id=sid, allocated__lte=F("on_hand") - quantity).update(
-                allocated=F("allocated") + quantity
-            )
-            if changed != 1:  # only possible if the stock row changed under us: never oversell
-                raise writes.StaleBatch(f"stock of {sku} changed during allocation")
-        AllocationRow.objects.bulk_create(rows, batch_size=2000)
+        if taken:
+            table = connection.ops.quote_name(Stock._meta.db_table)
+            params = [(quantity, stock[sku][0], quantity) for sku, quantity in sorted(taken.items())]
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET allocated = allocated + %s WHERE id = %s AND allocated <= on_hand - %s",
+                    params,
+                )
+                changed = cursor.rowcount
+            if changed != len(params):  # only possible if a stock row changed under us: never oversell
+                raise writes.StaleBatch("stock changed during allocation")
+        writes.insert_rows(
+            AllocationRow, ("order_id", "line_id", "warehouse_id", "product_id", "quantity", "created_at"), rows
+        )
     return allocated, shortages
 
 
 def _write(
     snapshots: list[OrderSnapshot], decisions: dict[int, Decision], allocated_ids: set[int], now: datetime
 ) -> None:
-    updates, events = [], []
+    updates = []
+    events: list = []
     tags_to_set, tags_to_clear = {}, {}
     effects: list[tuple[int, EffectKind, int | None]] = []
     request_packages: list[int] = []
@@ -151,10 +151,8 @@ def _write(
     for snap in snapshots:
         d = decisions[snap.id]
         status = d.status
-        for t in d.transitions:
-            events.append(
-                writes.event(snap.id, now, "transition", t.reason, from_status=t.source.value, to_status=t.target.value)
-            )
+        for t in d.transitions:  # the row writes.event would make, without building a model instance
+            events.append((snap.id, now, "system", "transition", t.source.value, t.target.value, t.reason[:1000], {}))
         if d.set_tags:
             tags_to_set[snap.id] = d.set_tags
         if d.clear_tags:
@@ -188,4 +186,4 @@ def _write(
     events += writes.drop_unsent_requests(sorted(set(drop)), now)
     events += writes.release_allocations(release, now)
     events += writes.create_requests(request_packages, now)
-    OrderEvent.objects.bulk_create(events, batch_size=2000)
+    writes.insert_events(events)

@@ -49,6 +49,7 @@ class SweepContext:
         self._rules: dict[int, tuple[Rule, ...]] = {}
         self._calendars: dict[int, WarehouseCalendar] = {}
         self._global_rules: tuple[Rule, ...] | None = None
+        self._pipelines: dict[tuple[int, int], PipelineContext] = {}
 
     def policy(self, shop_id: int) -> ShopPolicy:
         """The shop's policy."""
@@ -78,16 +79,23 @@ class SweepContext:
         return self._calendars[warehouse_id]
 
     def pipeline(self, order: OrderSnapshot, warehouse_id: int) -> PipelineContext:
-        """The decision context of one order."""
+        """The decision context of one order (the same object for every order of a shop and warehouse)."""
+        key = (order.shop_id, warehouse_id)
+        found = self._pipelines.get(key)
+        if found is None:
+            found = self._pipelines[key] = self._pipeline(order.shop_id, warehouse_id)
+        return found
+
+    def _pipeline(self, shop_id: int, warehouse_id: int) -> PipelineContext:
         calendar = self.calendar(warehouse_id)
         checks = CheckContext(
             now=self.now,
-            policy=self.policy(order.shop_id),
+            policy=self.policy(shop_id),
             postal=postal.lookup,
             earliest_delivery=calendar.earliest_delivery_date(self.now),
             ship_by_today=calendar.ships_today(self.now),
         )
-        return PipelineContext(checks=checks, rules=self.rules(order.shop_id), review_at=self.review_at(calendar))
+        return PipelineContext(checks=checks, rules=self.rules(shop_id), review_at=self.review_at(calendar))
 
     def review_at(self, calendar: WarehouseCalendar) -> datetime:
         """When stopped orders are looked at again: the next cutoff or the next JST midnight."""

@@ -100,7 +100,8 @@ def record(
     return EffectState.PENDING.value
 
 
-def _tally(states: list[str]) -> DispatchResult:
+def tally(states: list[str]) -> DispatchResult:
+    """Count the new states of a batch of effects."""
     return DispatchResult(states.count("done"), states.count("failed"), states.count("pending"))
 
 
@@ -136,7 +137,7 @@ def dispatch_mall_effects(now: datetime) -> DispatchResult:
                 )
             )
         OrderEvent.objects.bulk_create(events)
-    return _tally(states)
+    return tally(states)
 
 
 def _call_mall(shop: Shop, effects: list[Effect], orders: dict[int, Order]) -> dict[int, ItemResult]:
@@ -274,4 +275,4 @@ def dispatch_withdrawals(now: datetime) -> DispatchResult:
             states.append(record(effect, summary, now, events))
             Order.objects.filter(pk=effect.order_id).update(due_at=now)
         OrderEvent.objects.bulk_create(events)
-    return _tally(states)
+    return tally(states)

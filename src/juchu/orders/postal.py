@@ -30,4 +30,6 @@ def lookup(code: str) -> PostalEntry | None:
         found = _directory().get(code)
     except (KeyError, ValueError):
         return None
-    return PostalEntry(postal_code=code, prefecture=found.prefecture, city=found.city, municipality_code=found.jisx0402)
+    # Ordinary codes carry ``jisx0402``; business codes (大口事業所, e.g. 9908570) carry ``jis`` instead.
+    municipality = getattr(found, "jisx0402", None) or getattr(found, "jis", "") or ""
+    return PostalEntry(postal_code=code, prefecture=found.prefecture, city=found.city, municipality_code=municipality)

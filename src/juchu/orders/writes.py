@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import F
 
 from juchu.catalog.models import Allocation, Stock
@@ -43,6 +43,81 @@ class OrderUpdate:
     shipping_restricted: bool
 
 
+def insert_rows(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[object]], *, ignore_conflicts: bool = False
+) -> int:
+    """Insert plain value tuples (in ``names`` order) with one ``executemany``; other fields get their default.
+
+    Values are prepared as the ORM would (aware datetimes to the backend's format, JSON dumped), so the rows
+    are indistinguishable from ``bulk_create``'s, at a fraction of the cost. Returns the number of rows given.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    given = {f.attname for f in fields}
+    rest = [f for f in meta.concrete_fields if f.attname not in given and not f.primary_key]
+    fields += rest
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+    prepare = [_preparer(f) for f in fields[: len(names)]]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    if any(p is not None for p in prepare):
+        rows = [tuple(v if p is None else p(v) for p, v in zip(prepare, row, strict=True)) + defaults for row in rows]
+    else:
+        rows = [tuple(row) + defaults for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(rows)
+
+
+def _preparer(field: models.Field):
+    """A function preparing one value of ``field`` for the database, or None when it goes as it is."""
+    if isinstance(field, models.DateTimeField):
+        adapt = connection.ops.adapt_datetimefield_value
+        cache: dict[object, object] = {}
+
+        def prepare_datetime(value: object) -> object:
+            if value is None:
+                return None
+            try:
+                return cache[value]
+            except KeyError:
+                cache[value] = adapted = adapt(value)
+                return adapted
+
+        return prepare_datetime
+    if isinstance(field, models.JSONField):
+        empty = field.get_db_prep_save({}, connection)
+        return lambda value: empty if value == {} else field.get_db_prep_save(value, connection)
+    if isinstance(field, models.DateField | models.DecimalField):
+        return lambda value: field.get_db_prep_save(value, connection)
+    return None
+
+
+EVENT_COLUMNS = ("order_id", "at", "actor", "kind", "from_status", "to_status", "reason", "detail")
+
+
+def insert_events(events: Iterable[OrderEvent | tuple]) -> int:
+    """Write unsaved order events (as made by :func:`event`, or tuples in :data:`EVENT_COLUMNS` order)."""
+    return insert_rows(
+        OrderEvent,
+        EVENT_COLUMNS,
+        (
+            e
+            if isinstance(e, tuple)
+            else (e.order_id, e.at, e.actor, e.kind, e.from_status, e.to_status, e.reason, e.detail)
+            for e in events
+        ),
+    )
+
+
 def update_orders(updates: Sequence[OrderUpdate], now: datetime) -> None:
     """Write the orders' new state with a version check; raise StaleBatch if any changed meanwhile."""
     if not updates:
@@ -53,16 +128,18 @@ def update_orders(updates: Sequence[OrderUpdate], now: datetime) -> None:
         "allocated = %s, thanks_mail_queued = %s, shipping_restricted = %s, status_changed_at = "
         "CASE WHEN status = %s THEN status_changed_at ELSE %s END WHERE id = %s AND version = %s"
     )
+    prepare = _preparer(Order._meta.get_field("due_at"))
+    stamp = prepare(now)
     params = [
         (
             u.status,
-            u.due_at,
+            prepare(u.due_at),
             u.explanation[:500],
             u.allocated,
             u.thanks_mail_queued,
             u.shipping_restricted,
             u.status,
-            now,
+            stamp,
             u.order_id,
             u.version,
         )
@@ -167,20 +244,13 @@ def clear_tags_many(
 
 def add_effects(items: Iterable[tuple[int, EffectKind, int | None]], now: datetime) -> None:
     """Queue effects (order id, kind, item id); an effect whose key exists is not queued again."""
-    rows = [
-        Effect(
-            order_id=oid,
-            kind=kind.value,
-            item_id=item,
-            key=effect_key(kind, oid, item),
-            state=EffectState.PENDING.value,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for oid, kind, item in items
-    ]
-    if rows:
-        Effect.objects.bulk_create(rows, ignore_conflicts=True)
+    pending = EffectState.PENDING.value
+    insert_rows(
+        Effect,
+        ("order_id", "kind", "item_id", "key", "state", "next_attempt_at", "created_at"),
+        ((oid, kind.value, item, effect_key(kind, oid, item), pending, now, now) for oid, kind, item in items),
+        ignore_conflicts=True,
+    )
 
 
 def create_requests(package_ids: Sequence[int], now: datetime) -> list[OrderEvent]:
@@ -196,19 +266,10 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[OrderEven
     for pid in ShipmentRequest.objects.filter(package_id__in=package_ids).values_list("package_id", flat=True):
         attempts[pid] += 1
     rows, events = [], []
+    pending = RequestState.PENDING.value
     for pid, seq, oid, number, shop_code, warehouse_id in packages:
         request_id = f"{shop_code}-{number}-{seq}-{attempts[pid] + 1}"
-        rows.append(
-            ShipmentRequest(
-                request_id=request_id,
-                order_id=oid,
-                package_id=pid,
-                warehouse_id=warehouse_id,
-                state=RequestState.PENDING,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        rows.append((request_id, oid, pid, warehouse_id, pending, now, now))
         events.append(
             event(
                 oid,
@@ -218,7 +279,11 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[OrderEven
                 detail={"request_id": request_id},
             )
         )
-    ShipmentRequest.objects.bulk_create(rows)
+    insert_rows(
+        ShipmentRequest,
+        ("request_id", "order_id", "package_id", "warehouse_id", "state", "next_attempt_at", "created_at"),
+        rows,
+    )
     PackageRow.objects.filter(id__in=package_ids).update(shipment_status=PackageStatus.REQUESTED.value)
     return events
 

@@ -1,0 +1,149 @@
+"""Benchmark of the advance sweep: N due orders from 新規 to 出荷待ち, against a raw SQLite insert baseline.
+
+Usage: ``python bench/pipeline.py --orders 100000 [--batch 500] [--json] [--profile out.html]``
+
+The last line printed is one JSON object (orders, advance_per_s, baseline_insert_per_s, ratio, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _world
+
+
+def baseline_insert(n: int, columns: list[str]) -> float:
+    """Seconds for one executemany insert of ``n`` order-shaped rows into a fresh WAL file database."""
+    with tempfile.TemporaryDirectory(prefix="juchu-baseline-") as tmp:
+        db = sqlite3.connect(str(Path(tmp) / "baseline.sqlite3"), isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE orders_order (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            + ", ".join(f'"{c}"' for c in columns if c != "id")
+            + ")"
+        )
+        names = [c for c in columns if c != "id"]
+        template = [
+            "2026-11-26 01:00:00" if c.endswith("_at") else 1 if c.endswith("_id") or c == "version" else "x"
+            for c in names
+        ]
+        number = names.index("mall_order_number")
+        rows = []
+        for i in range(n):
+            row = list(template)
+            row[number] = f"bench-{i:08d}"
+            rows.append(tuple(row))
+        sql = f"INSERT INTO orders_order ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        started = time.perf_counter()
+        db.execute("BEGIN")
+        db.executemany(sql, rows)
+        db.execute("COMMIT")
+        seconds = time.perf_counter() - started
+        db.close()
+    return seconds
+
+
+def run_advance(batch: int) -> tuple[int, int, float]:
+    """Advance every due order, a batch at a time; returns (looked at, batches, seconds)."""
+    from django.utils import timezone
+
+    from juchu.orders.advance import advance_due_orders
+
+    now = timezone.now()
+    looked, batches = 0, 0
+    started = time.perf_counter()
+    while True:
+        result = advance_due_orders(now, limit=batch)
+        if result.looked_at == 0:
+            break
+        looked += result.looked_at
+        batches += 1
+    return looked, batches, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=None, help="advance batch size (default JUCHU_BATCH_SIZE)")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    parser.add_argument("--profile", metavar="HTML", help="profile the advance stage with pyinstrument")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    data_dir = _world.fresh_data_dir()
+    _world.setup_django()
+    from django.conf import settings
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from juchu.domain.status import OrderStatus
+    from juchu.orders.models import Order
+
+    batch = args.batch or settings.JUCHU_BATCH_SIZE
+    world = _world.build_world()
+    load_seconds = _world.load_orders(world, args.orders, timezone.now(), seed=args.seed)
+
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        profiler.start()
+    looked, batches, advance_seconds = run_advance(batch)
+    if profiler is not None:
+        profiler.stop()
+        Path(args.profile).write_text(profiler.output_html())
+        print(profiler.output_text(unicode=True, color=False, show_all=False), file=sys.stderr)
+
+    waiting = Order.objects.filter(status=OrderStatus.AWAITING_SHIPMENT.value).count()
+    if waiting != args.orders:
+        by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+        raise SystemExit(f"expected {args.orders} orders in awaiting_shipment, got {waiting}: {by_status}")
+    tagged = Order.objects.filter(tags__code__in=["gift-wrap", "high-value"]).distinct().count()
+
+    columns = [f.column for f in Order._meta.concrete_fields]
+    baseline_seconds = baseline_insert(args.orders, columns)
+
+    advance_per_s = args.orders / advance_seconds
+    baseline_per_s = args.orders / baseline_seconds
+    report = {
+        "orders": args.orders,
+        "batch_size": batch,
+        "batches": batches,
+        "looked_at": looked,
+        "tagged_by_rules": tagged,
+        "load_seconds": round(load_seconds, 3),
+        "advance_seconds": round(advance_seconds, 3),
+        "advance_per_s": round(advance_per_s, 1),
+        "baseline_insert_seconds": round(baseline_seconds, 4),
+        "baseline_insert_per_s": round(baseline_per_s, 1),
+        "ratio": round(advance_per_s / baseline_per_s, 5),
+        "order_columns": len(columns),
+        "data_dir": str(data_dir),
+    }
+    if not args.json:
+        rows = [
+            ("load (bulk insert, not measured)", args.orders, load_seconds),
+            ("advance (new → awaiting_shipment)", args.orders, advance_seconds),
+            ("baseline raw sqlite3 executemany", args.orders, baseline_seconds),
+        ]
+        print(f"{'stage':<36} {'orders':>9} {'seconds':>9} {'per second':>12}")
+        for stage, count, seconds in rows:
+            print(f"{stage:<36} {count:>9} {seconds:>9.2f} {count / seconds:>12,.0f}")
+        print(f"batch size {batch}, {batches} batches, {tagged} orders tagged by rules (not stopped)")
+        print(f"ratio advance/baseline: {report['ratio']:.4f}")
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
