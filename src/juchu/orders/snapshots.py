@@ -135,7 +135,9 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
     removed: dict[int, set[str]] = defaultdict(set)
     for order_id, code in RemovedTag.objects.filter(order_id__in=ids).values_list("order_id", "code"):
         removed[order_id].add(code)
-    shipped_ids = [row["id"] for row in rows if row["status"] == OrderStatus.SHIPPED.value]
+    # Also for orders still shipping: a decision may move them to 全出荷済 and on to 完了 at once.
+    shipping = (OrderStatus.SHIPPING.value, OrderStatus.PARTIALLY_SHIPPED.value, OrderStatus.SHIPPED.value)
+    shipped_ids = [row["id"] for row in rows if row["status"] in shipping]
     reports_open: set[int] = set()
     if shipped_ids:
         reports_open = set(
@@ -193,9 +195,14 @@ def _duplicate_candidates(rows: list[dict]) -> dict[int, tuple[str, ...]]:
     earliest = min(r["ordered_at"] for r in checking) - DUPLICATE_WINDOW
     latest = max(r["ordered_at"] for r in checking) + DUPLICATE_WINDOW
     others: dict[tuple[int, str], list[tuple[int, str, object]]] = defaultdict(list)
+    # The batch's own orders are already in hand; only orders outside it are read.
+    for r in rows:
+        if r["fingerprint"] in fingerprints and r["status"] != OrderStatus.CANCELLED.value:
+            others[(r["shop_id"], r["fingerprint"])].append((r["id"], r["mall_order_number"], r["ordered_at"]))
     for oid, shop_id, fingerprint, number, ordered_at in (
         Order.objects.filter(fingerprint__in=fingerprints, ordered_at__gte=earliest, ordered_at__lte=latest)
         .exclude(status=OrderStatus.CANCELLED.value)
+        .exclude(id__in=[r["id"] for r in rows])
         .values_list("id", "shop_id", "fingerprint", "mall_order_number", "ordered_at")
     ):
         others[(shop_id, fingerprint)].append((oid, number, ordered_at))

@@ -253,8 +253,11 @@ def add_effects(items: Iterable[tuple[int, EffectKind, int | None]], now: dateti
     )
 
 
-def create_requests(package_ids: Sequence[int], now: datetime) -> list[OrderEvent]:
-    """A new pending shipment request per package (request id: shop-order-package-attempt)."""
+def create_requests(package_ids: Sequence[int], now: datetime) -> list[tuple]:
+    """A new pending shipment request per package (request id: shop-order-package-attempt).
+
+    Returns the events to write, as :data:`EVENT_COLUMNS` tuples.
+    """
     if not package_ids:
         return []
     packages = list(
@@ -271,12 +274,15 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[OrderEven
         request_id = f"{shop_code}-{number}-{seq}-{attempts[pid] + 1}"
         rows.append((request_id, oid, pid, warehouse_id, pending, now, now))
         events.append(
-            event(
+            (
                 oid,
                 now,
+                "system",
                 "request_queued",
+                "",
+                "",
                 f"出荷依頼 {request_id} を作成しました",
-                detail={"request_id": request_id},
+                {"request_id": request_id},
             )
         )
     insert_rows(

@@ -29,7 +29,8 @@ class EmbeddedRunner(threading.Thread):
         self._clock = clock
         self._idle = settings.JUCHU_RUNNER_IDLE_SECONDS if idle_seconds is None else idle_seconds
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        # Not ``_stop``: threading.Thread has a private method of that name, which join() calls.
+        self._stopping = threading.Event()
         self.passes = 0
         self.last_pass_at: datetime | None = None
 
@@ -39,12 +40,12 @@ class EmbeddedRunner(threading.Thread):
 
     def stop(self) -> None:
         """Finish the current pass and end."""
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
 
     def run(self) -> None:
         """Loop until stopped; one failing pass never ends the loop."""
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             started = time.monotonic()
             try:
                 close_old_connections()

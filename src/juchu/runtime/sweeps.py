@@ -46,16 +46,32 @@ def _advance(now: datetime) -> int:
     return total
 
 
-def _submit(now: datetime) -> int:
+def _per_warehouse(now: datetime, work: Callable[[Warehouse, datetime], int], what: str) -> int:
+    """Run ``work`` for every connected warehouse; one failing warehouse never stops the others."""
     total = 0
-    for warehouse in Warehouse.objects.exclude(connector=""):
-        while (sent := submit_pending_requests(warehouse, now).sent) > 0:
-            total += sent
+    for warehouse in Warehouse.objects.exclude(connector="").order_by("id"):
+        try:
+            total += work(warehouse, now)
+        except Exception as exc:
+            log.exception("%s for warehouse %s failed", what, warehouse.code)
+            message = f"{now:%Y-%m-%d %H:%M:%S} {what}: {exc.__class__.__name__}: {exc}"
+            Warehouse.objects.filter(pk=warehouse.pk).update(last_error=message[:2000])
     return total
 
 
+def _submit_all(warehouse: Warehouse, now: datetime) -> int:
+    total = 0
+    while (sent := submit_pending_requests(warehouse, now).sent) > 0:
+        total += sent
+    return total
+
+
+def _submit(now: datetime) -> int:
+    return _per_warehouse(now, _submit_all, "出荷依頼送信")
+
+
 def _collect(now: datetime) -> int:
-    return sum(collect_results(w, now).results for w in Warehouse.objects.exclude(connector=""))
+    return _per_warehouse(now, lambda w, n: collect_results(w, n).results, "出荷実績取得")
 
 
 def _report(now: datetime) -> int:

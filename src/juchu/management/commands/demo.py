@@ -22,6 +22,7 @@ from juchu.connectors.base import MallLine, MallOrder, MallPackage
 from juchu.connectors.fakes import FakeMall, FakeWarehouse
 from juchu.domain.model import Address, PaymentKind, PaymentState
 from juchu.fulfillment.models import Warehouse
+from juchu.management.commands.serve import stop_on_sigterm
 from juchu.runtime.runner import EmbeddedRunner
 from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
         from juchu.wsgi import application
 
         call_command("migrate", interactive=False, verbosity=0)
+        stop_on_sigterm()
         mall, warehouse = FakeMall(), FakeWarehouse(_utcnow)
         warehouse.auto_ship = True
         registry.install_mall("demo", mall)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import signal
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from juchu.runtime.runner import EmbeddedRunner
+
+
+def stop_on_sigterm() -> None:
+    """Let SIGTERM (systemd, kill) end the server like Ctrl+C, so the runner finishes its pass and stops."""
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 class Command(BaseCommand):
@@ -23,6 +34,7 @@ class Command(BaseCommand):
         from juchu.wsgi import application
 
         call_command("migrate", interactive=False, verbosity=0)
+        stop_on_sigterm()
         runner = None
         if not options["no_runner"]:
             runner = EmbeddedRunner()
