@@ -34,8 +34,25 @@ class AdvanceResult:
     moved: int
 
 
-def advance_due_orders(now: datetime, limit: int = 500, shop_id: int | None = None) -> AdvanceResult:
-    """Decide every due order of one batch (oldest due first) and write the results in one transaction."""
+def advance_all_due(now: datetime, batch: int = 500, max_batches: int = 1000) -> AdvanceResult:
+    """The advance sweep: batches of due orders until none is left (bounded), sharing one context."""
+    context = SweepContext(now)
+    looked = moved = 0
+    for _ in range(max_batches):
+        result = advance_due_orders(now, limit=batch, context=context)
+        looked, moved = looked + result.looked_at, moved + result.moved
+        if result.looked_at < batch:
+            break
+    return AdvanceResult(looked, moved)
+
+
+def advance_due_orders(
+    now: datetime, limit: int = 500, shop_id: int | None = None, context: SweepContext | None = None
+) -> AdvanceResult:
+    """Decide every due order of one batch (oldest due first) and write the results in one transaction.
+
+    ``context`` (policies, rules, calendars) may be shared by the batches of one sweep.
+    """
     with transaction.atomic():
         query = Order.objects.filter(due_at__lte=now)
         if shop_id is not None:
@@ -47,7 +64,7 @@ def advance_due_orders(now: datetime, limit: int = 500, shop_id: int | None = No
             return AdvanceResult(0, 0)
         warehouse_of = {row["id"]: row["warehouse_id"] for row in rows}
         snapshots = build_snapshots(rows)
-        return _decide_and_write(list(snapshots.values()), warehouse_of, now)
+        return _decide_and_write(list(snapshots.values()), warehouse_of, now, context)
 
 
 def advance_orders(order_ids: list[int], now: datetime) -> AdvanceResult:
@@ -61,8 +78,10 @@ def advance_orders(order_ids: list[int], now: datetime) -> AdvanceResult:
         return _decide_and_write(list(build_snapshots(rows).values()), warehouse_of, now)
 
 
-def _decide_and_write(snapshots: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime) -> AdvanceResult:
-    ctx = SweepContext(now)
+def _decide_and_write(
+    snapshots: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime, ctx: SweepContext | None = None
+) -> AdvanceResult:
+    ctx = ctx if ctx is not None and ctx.now == now else SweepContext(now)
     decisions: dict[int, Decision] = {}
     for snap in snapshots:
         decisions[snap.id] = decide(snap, ctx.pipeline(snap, warehouse_of[snap.id]))

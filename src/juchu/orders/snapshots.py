@@ -18,6 +18,7 @@ from juchu.domain.model import (
     TagSource,
 )
 from juchu.domain.status import OrderStatus, PackageStatus
+from juchu.orders.batchsql import where_in
 from juchu.orders.models import Effect, Order, OrderLine, OrderTag, RemovedTag
 from juchu.orders.models import Package as PackageRow
 
@@ -69,7 +70,7 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
     ids = [row["id"] for row in rows]
     lines_by_package: dict[int, list[Line]] = defaultdict(list)
     for line in (
-        OrderLine.objects.filter(order_id__in=ids)
+        where_in(OrderLine.objects.all(), "order_id", ids)
         .order_by("package_id", "seq")
         .values_list(
             "id",
@@ -95,10 +96,10 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
             )
         )
     packages: dict[int, list[Package]] = defaultdict(list)
-    for p in (
-        PackageRow.objects.filter(order_id__in=ids)
+    for pid, order_id, name, phone, postal, prefecture, city, address1, address2, method, date, island, status in (
+        where_in(PackageRow.objects.all(), "order_id", ids)
         .order_by("order_id", "seq")
-        .values(
+        .values_list(
             "id",
             "order_id",
             "recipient_name",
@@ -114,26 +115,26 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
             "shipment_status",
         )
     ):
-        packages[p["order_id"]].append(
+        packages[order_id].append(
             Package(
-                id=p["id"],
-                recipient_name=p["recipient_name"],
-                address=Address(p["postal_code"], p["prefecture"], p["city"], p["address1"], p["address2"]),
-                delivery_method=p["delivery_method"],
-                lines=tuple(lines_by_package.get(p["id"], ())),
-                phone=p["phone"],
-                requested_date=p["requested_date"],
-                island=p["island"],
-                shipment_status=PackageStatus(p["shipment_status"]),
+                id=pid,
+                recipient_name=name,
+                address=Address(postal, prefecture, city, address1, address2),
+                delivery_method=method,
+                lines=tuple(lines_by_package.get(pid, ())),
+                phone=phone,
+                requested_date=date,
+                island=island,
+                shipment_status=PackageStatus(status),
             )
         )
     tags: dict[int, list[Tag]] = defaultdict(list)
-    for order_id, code, source, reason in OrderTag.objects.filter(order_id__in=ids).values_list(
+    for order_id, code, source, reason in where_in(OrderTag.objects.all(), "order_id", ids).values_list(
         "order_id", "code", "source", "reason"
     ):
         tags[order_id].append(Tag(code, TagSource(source), reason))
     removed: dict[int, set[str]] = defaultdict(set)
-    for order_id, code in RemovedTag.objects.filter(order_id__in=ids).values_list("order_id", "code"):
+    for order_id, code in where_in(RemovedTag.objects.all(), "order_id", ids).values_list("order_id", "code"):
         removed[order_id].add(code)
     # Also for orders still shipping: a decision may move them to 全出荷済 and on to 完了 at once.
     shipping = (OrderStatus.SHIPPING.value, OrderStatus.PARTIALLY_SHIPPED.value, OrderStatus.SHIPPED.value)
@@ -200,9 +201,13 @@ def _duplicate_candidates(rows: list[dict]) -> dict[int, tuple[str, ...]]:
         if r["fingerprint"] in fingerprints and r["status"] != OrderStatus.CANCELLED.value:
             others[(r["shop_id"], r["fingerprint"])].append((r["id"], r["mall_order_number"], r["ordered_at"]))
     for oid, shop_id, fingerprint, number, ordered_at in (
-        Order.objects.filter(fingerprint__in=fingerprints, ordered_at__gte=earliest, ordered_at__lte=latest)
+        where_in(
+            Order.objects.filter(fingerprint__in=fingerprints, ordered_at__gte=earliest, ordered_at__lte=latest),
+            "id",
+            [r["id"] for r in rows],
+            negate=True,
+        )
         .exclude(status=OrderStatus.CANCELLED.value)
-        .exclude(id__in=[r["id"] for r in rows])
         .values_list("id", "shop_id", "fingerprint", "mall_order_number", "ordered_at")
     ):
         others[(shop_id, fingerprint)].append((oid, number, ordered_at))

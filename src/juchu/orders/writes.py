@@ -6,10 +6,12 @@ that says what happened. Nothing here talks to the outside world.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 
 from django.db import connection, models
 from django.db.models import F
@@ -20,6 +22,7 @@ from juchu.domain.errors import StaleOrder
 from juchu.domain.model import TagSource
 from juchu.domain.status import OrderStatus, PackageStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest
+from juchu.orders.batchsql import where_in
 from juchu.orders.models import Effect, Order, OrderEvent, OrderTag
 from juchu.orders.models import Package as PackageRow
 
@@ -68,10 +71,9 @@ def insert_rows(
     )
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    if any(p is not None for p in prepare):
-        rows = [tuple(v if p is None else p(v) for p, v in zip(prepare, row, strict=True)) + defaults for row in rows]
-    else:
-        rows = [tuple(row) + defaults for row in rows]
+    # Column by column: each value that needs it goes through its field's preparer once.
+    columns = [col if p is None else list(map(p, col)) for p, col in zip(prepare, zip(*rows, strict=True), strict=True)]
+    rows = list(zip(*columns, *(repeat(value, len(rows)) for value in defaults), strict=True))
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
     return len(rows)
@@ -95,6 +97,9 @@ def _preparer(field: models.Field):
         return prepare_datetime
     if isinstance(field, models.JSONField):
         empty = field.get_db_prep_save({}, connection)
+        if connection.vendor == "sqlite" and field.encoder is None:
+            # What JSONField stores on SQLite is json.dumps(value); skip the generic path's overhead.
+            return lambda value: empty if value == {} else json.dumps(value)
         return lambda value: empty if value == {} else field.get_db_prep_save(value, connection)
     if isinstance(field, models.DateField | models.DecimalField):
         return lambda value: field.get_db_prep_save(value, connection)
@@ -261,12 +266,12 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[tuple]:
     if not package_ids:
         return []
     packages = list(
-        PackageRow.objects.filter(id__in=package_ids).values_list(
+        where_in(PackageRow.objects.all(), "id", package_ids).values_list(
             "id", "seq", "order_id", "order__mall_order_number", "order__shop__code", "order__warehouse_id"
         )
     )
     attempts: dict[int, int] = defaultdict(int)
-    for pid in ShipmentRequest.objects.filter(package_id__in=package_ids).values_list("package_id", flat=True):
+    for pid in where_in(ShipmentRequest.objects.all(), "package_id", package_ids).values_list("package_id", flat=True):
         attempts[pid] += 1
     rows, events = [], []
     pending = RequestState.PENDING.value
@@ -290,7 +295,7 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[tuple]:
         ("request_id", "order_id", "package_id", "warehouse_id", "state", "next_attempt_at", "created_at"),
         rows,
     )
-    PackageRow.objects.filter(id__in=package_ids).update(shipment_status=PackageStatus.REQUESTED.value)
+    where_in(PackageRow.objects.all(), "id", package_ids).update(shipment_status=PackageStatus.REQUESTED.value)
     return events
 
 

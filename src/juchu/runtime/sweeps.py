@@ -21,7 +21,7 @@ from juchu.fulfillment.collect import collect_results
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
 from juchu.fulfillment.submit import submit_pending_requests
 from juchu.mail.sending import send_due_mails
-from juchu.orders.advance import advance_due_orders
+from juchu.orders.advance import advance_all_due
 from juchu.orders.dispatch import dispatch_mall_effects, dispatch_withdrawals
 from juchu.orders.models import Effect, Order
 from juchu.orders.sync import sync_shop
@@ -37,13 +37,7 @@ def _holder() -> str:
 
 
 def _advance(now: datetime) -> int:
-    total = 0
-    for _ in range(1000):  # bounded: at most a million orders per call
-        result = advance_due_orders(now, limit=settings.JUCHU_BATCH_SIZE)
-        total += result.looked_at
-        if result.looked_at < settings.JUCHU_BATCH_SIZE:
-            break
-    return total
+    return advance_all_due(now, batch=settings.JUCHU_BATCH_SIZE).looked_at
 
 
 def _per_warehouse(now: datetime, work: Callable[[Warehouse, datetime], int], what: str) -> int:
