@@ -107,21 +107,21 @@ def test_serve_answers_with_waitress_and_runs_the_pipeline(served) -> None:
     assert server.lower().startswith("waitress"), server
     assert "WSGIServer" not in server
 
-    # the embedded runner runs the sweeps: the advance lease records runs within seconds
+    # the embedded runner runs the sweeps: its heartbeat row counts finished passes within seconds
     database = data_dir / "juchu.sqlite3"
     runs = 0
     deadline = time.monotonic() + RUNNER_PATIENCE
     while time.monotonic() < deadline:
         try:
             with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as db:
-                row = db.execute("SELECT runs FROM runtime_lease WHERE stage = 'advance'").fetchone()
+                row = db.execute("SELECT runs FROM runtime_lease WHERE stage = 'runner'").fetchone()
             runs = row[0] if row else 0
         except sqlite3.OperationalError:
             runs = 0
         if runs > 0:
             break
         time.sleep(0.2)
-    assert runs > 0, "the embedded runner never ran the advance sweep; " + output_of(process, log)
+    assert runs > 0, "the embedded runner never finished a pass; " + output_of(process, log)
     assert process.poll() is None, output_of(process, log)
 
 

@@ -51,9 +51,9 @@ def _body(kind: EffectKind, order: Order, shipment: Shipment | None) -> str:
     )
 
 
-def send_due_mails(now: datetime) -> DispatchResult:
-    """Render and send one batch of due mail effects."""
-    effects = claim([EffectKind.THANKS_MAIL, EffectKind.SHIPPING_MAIL, EffectKind.CANCEL_MAIL], now)
+def send_due_mails(now: datetime, shop_id: int | None = None) -> DispatchResult:
+    """Render and send one batch of due mail effects (of one shop, if given)."""
+    effects = claim([EffectKind.THANKS_MAIL, EffectKind.SHIPPING_MAIL, EffectKind.CANCEL_MAIL], now, shop_id=shop_id)
     states = []
     for effect in effects:
         answer = _send_one(effect, now)

@@ -34,12 +34,14 @@ class AdvanceResult:
     moved: int
 
 
-def advance_all_due(now: datetime, batch: int = 500, max_batches: int = 1000) -> AdvanceResult:
-    """The advance sweep: batches of due orders until none is left (bounded), sharing one context."""
+def advance_all_due(
+    now: datetime, batch: int = 500, max_batches: int = 1000, shop_id: int | None = None
+) -> AdvanceResult:
+    """The advance sweep: batches of due orders (of one shop, if given) until none is left (bounded)."""
     context = SweepContext(now)
     looked = moved = 0
     for _ in range(max_batches):
-        result = advance_due_orders(now, limit=batch, context=context)
+        result = advance_due_orders(now, limit=batch, shop_id=shop_id, context=context)
         looked, moved = looked + result.looked_at, moved + result.moved
         if result.looked_at < batch:
             break

@@ -40,12 +40,14 @@ class DispatchResult:
     retried: int = 0
 
 
-def claim(kinds: list[EffectKind], now: datetime, limit: int = BATCH) -> list[Effect]:
-    """Take due pending effects of these kinds; they are not handed out again until the claim expires."""
+def claim(kinds: list[EffectKind], now: datetime, limit: int = BATCH, shop_id: int | None = None) -> list[Effect]:
+    """Take due pending effects of these kinds (of one shop, if given); not handed out again until the claim expires."""
     with transaction.atomic():
         query = Effect.objects.filter(
             state=EffectState.PENDING.value, kind__in=[k.value for k in kinds], next_attempt_at__lte=now
         )
+        if shop_id is not None:
+            query = query.filter(order__shop_id=shop_id)
         if connection.features.has_select_for_update_skip_locked:
             query = query.select_for_update(skip_locked=True, of=("self",))
         effects = list(query.order_by("next_attempt_at", "id")[:limit])
@@ -109,9 +111,9 @@ def _mall(shop: Shop):
     return registry.mall_connector(shop.connector, {"base_url": shop.api_base_url})
 
 
-def dispatch_mall_effects(now: datetime) -> DispatchResult:
-    """Send one batch of mall confirmations, shipping reports and mall cancels."""
-    effects = claim([EffectKind.MALL_CONFIRM, EffectKind.MALL_REPORT, EffectKind.MALL_CANCEL], now)
+def dispatch_mall_effects(now: datetime, shop_id: int | None = None) -> DispatchResult:
+    """Send one batch of mall confirmations, shipping reports and mall cancels (of one shop, if given)."""
+    effects = claim([EffectKind.MALL_CONFIRM, EffectKind.MALL_REPORT, EffectKind.MALL_CANCEL], now, shop_id=shop_id)
     if not effects:
         return DispatchResult()
     orders = {o.pk: o for o in Order.objects.filter(id__in={e.order_id for e in effects}).select_related("shop")}
@@ -224,9 +226,9 @@ def _mall_effect_failed(effect: Effect, message: str, now: datetime, events: lis
         events.extend(writes.set_tags(effect.order_id, {"mall_report_error": (TagSource.SYSTEM, reason)}, now))
 
 
-def dispatch_withdrawals(now: datetime) -> DispatchResult:
-    """Ask warehouses to withdraw accepted requests of cancelled orders (出荷取下げ)."""
-    effects = claim([EffectKind.WITHDRAWAL], now)
+def dispatch_withdrawals(now: datetime, shop_id: int | None = None) -> DispatchResult:
+    """Ask warehouses to withdraw accepted requests of cancelled orders (出荷取下げ), of one shop if given."""
+    effects = claim([EffectKind.WITHDRAWAL], now, shop_id=shop_id)
     if not effects:
         return DispatchResult()
     answers: dict[int, list[tuple[ShipmentRequest, ItemResult]]] = {}

@@ -36,3 +36,16 @@ def release(stage: str, scope: int, holder: str, now: datetime, error: str = "")
     Lease.objects.filter(stage=stage, scope=scope, holder=holder).update(
         expires_at=now, last_run_at=now, last_error=error[:2000], runs=F("runs") + 1
     )
+
+
+def beat(name: str, holder: str, now: datetime) -> None:
+    """Record that a loop (the embedded runner) finished a pass: its row's run count and time (for health)."""
+    updated = Lease.objects.filter(stage=name, scope=0).update(
+        holder=holder, expires_at=now, last_run_at=now, runs=F("runs") + 1
+    )
+    if not updated:
+        try:
+            with transaction.atomic():
+                Lease.objects.create(stage=name, scope=0, holder=holder, expires_at=now, last_run_at=now, runs=1)
+        except IntegrityError:
+            pass  # another process created it a moment ago; the next pass counts

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import close_old_connections
 
-from juchu.runtime.sweeps import next_due, run_all
+from juchu.runtime import leases
+from juchu.runtime.sweeps import HOLDER, next_due, run_all
 
 log = logging.getLogger("juchu.runner")
 
@@ -51,6 +52,7 @@ class EmbeddedRunner(threading.Thread):
                 close_old_connections()
                 now = self._clock()
                 run_all(now)
+                leases.beat("runner", HOLDER, now)
                 self.passes += 1
                 self.last_pass_at = now
                 wait = self._idle

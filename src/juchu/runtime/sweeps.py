@@ -1,4 +1,4 @@
-"""The sweep registry: every stage as one function of ``now`` run under its (stage, scope) lease.
+"""The sweep registry: every stage, run per shop or warehouse under its (stage, scope) lease.
 
 The embedded runner and the Celery tasks call :func:`run_stage` / :func:`run_all`; nothing else holds
 pipeline logic.
@@ -11,12 +11,13 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Min
 
-from juchu.domain.effects import EffectState
+from juchu.domain.effects import EffectKind, EffectState
 from juchu.fulfillment.collect import collect_results
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
 from juchu.fulfillment.submit import submit_pending_requests
@@ -36,21 +37,63 @@ def _holder() -> str:
     return f"{HOLDER}:{threading.get_ident()}"
 
 
-def _advance(now: datetime) -> int:
-    return advance_all_due(now, batch=settings.JUCHU_BATCH_SIZE).looked_at
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A sweep: which scopes (shops or warehouses) have work now, and the work for one scope."""
+
+    scopes: Callable[[datetime], list[int]]
+    work: Callable[[int, datetime], int]
 
 
-def _per_warehouse(now: datetime, work: Callable[[Warehouse, datetime], int], what: str) -> int:
-    """Run ``work`` for every connected warehouse; one failing warehouse never stops the others."""
-    total = 0
-    for warehouse in Warehouse.objects.exclude(connector="").order_by("id"):
+# ---- scopes: only shops or warehouses that have something to do are visited -------------------------
+
+
+def _shops_with_due_orders(now: datetime) -> list[int]:
+    return sorted(set(Order.objects.filter(due_at__lte=now).values_list("shop_id", flat=True).distinct()))
+
+
+def _shops_with_due_effects(kinds: tuple[EffectKind, ...]) -> Callable[[datetime], list[int]]:
+    def scopes(now: datetime) -> list[int]:
+        due = Effect.objects.filter(
+            state=EffectState.PENDING.value, kind__in=[k.value for k in kinds], next_attempt_at__lte=now
+        )
+        return sorted(set(due.values_list("order__shop_id", flat=True).distinct()))
+
+    return scopes
+
+
+def _connected_shops(now: datetime) -> list[int]:
+    return list(Shop.objects.filter(active=True).exclude(connector="").order_by("id").values_list("id", flat=True))
+
+
+def _connected_warehouses(now: datetime) -> list[int]:
+    return list(Warehouse.objects.exclude(connector="").order_by("id").values_list("id", flat=True))
+
+
+# ---- work for one scope ----------------------------------------------------------------------------
+
+
+def _mall_sync(shop_id: int, now: datetime) -> int:
+    return sync_shop(Shop.objects.get(pk=shop_id), now).created
+
+
+def _advance(shop_id: int, now: datetime) -> int:
+    return advance_all_due(now, batch=settings.JUCHU_BATCH_SIZE, shop_id=shop_id).looked_at
+
+
+def _for_warehouse(what: str, work: Callable[[Warehouse, datetime], int]) -> Callable[[int, datetime], int]:
+    """Warehouse work whose failure is also kept on the warehouse, where operators look for it."""
+
+    def run(warehouse_id: int, now: datetime) -> int:
+        warehouse = Warehouse.objects.get(pk=warehouse_id)
         try:
-            total += work(warehouse, now)
+            return work(warehouse, now)
         except Exception as exc:
-            log.exception("%s for warehouse %s failed", what, warehouse.code)
             message = f"{now:%Y-%m-%d %H:%M:%S} {what}: {exc.__class__.__name__}: {exc}"
-            Warehouse.objects.filter(pk=warehouse.pk).update(last_error=message[:2000])
-    return total
+            Warehouse.objects.filter(pk=warehouse_id).update(last_error=message[:2000])
+            raise
+
+    return run
 
 
 def _submit_all(warehouse: Warehouse, now: datetime) -> int:
@@ -60,61 +103,67 @@ def _submit_all(warehouse: Warehouse, now: datetime) -> int:
     return total
 
 
-def _submit(now: datetime) -> int:
-    return _per_warehouse(now, _submit_all, "出荷依頼送信")
-
-
-def _collect(now: datetime) -> int:
-    return _per_warehouse(now, lambda w, n: collect_results(w, n).results, "出荷実績取得")
-
-
-def _report(now: datetime) -> int:
+def _report(shop_id: int, now: datetime) -> int:
     total = 0
     while True:
-        done = dispatch_mall_effects(now)
-        withdrawn = dispatch_withdrawals(now)
+        done = dispatch_mall_effects(now, shop_id)
+        withdrawn = dispatch_withdrawals(now, shop_id)
         step = done.done + done.failed + done.retried + withdrawn.done + withdrawn.failed + withdrawn.retried
         total += step
         if step == 0:
             return total
 
 
-def _mail(now: datetime) -> int:
+def _mail(shop_id: int, now: datetime) -> int:
     total = 0
-    while (step := send_due_mails(now)) and (step.done + step.failed + step.retried):
+    while step := send_due_mails(now, shop_id):
+        if not step.done + step.failed + step.retried:
+            break
         total += step.done + step.failed + step.retried
     return total
 
 
-def _mall_sync(now: datetime) -> int:
-    return sum(sync_shop(shop, now).created for shop in Shop.objects.filter(active=True).exclude(connector=""))
+_MALL_KINDS = (EffectKind.MALL_CONFIRM, EffectKind.MALL_REPORT, EffectKind.MALL_CANCEL, EffectKind.WITHDRAWAL)
+_MAIL_KINDS = (EffectKind.THANKS_MAIL, EffectKind.SHIPPING_MAIL, EffectKind.CANCEL_MAIL)
 
-
-#: The stages in pipeline order: name -> sweep.
-STAGES: dict[str, Callable[[datetime], int]] = {
-    "mall_sync": _mall_sync,
-    "advance": _advance,
-    "submit": _submit,
-    "collect": _collect,
-    "report": _report,
-    "mail": _mail,
+#: The stages in pipeline order. Shop stages are leased per (stage, shop id), warehouse stages per
+#: (stage, warehouse id): workers share the work across shops and warehouses, never within one.
+STAGES: dict[str, Stage] = {
+    "mall_sync": Stage(_connected_shops, _mall_sync),
+    "advance": Stage(_shops_with_due_orders, _advance),
+    "submit": Stage(_connected_warehouses, _for_warehouse("出荷依頼送信", _submit_all)),
+    "collect": Stage(_connected_warehouses, _for_warehouse("出荷実績取得", lambda w, n: collect_results(w, n).results)),
+    "report": Stage(_shops_with_due_effects(_MALL_KINDS), _report),
+    "mail": Stage(_shops_with_due_effects(_MAIL_KINDS), _mail),
 }
 
 
-def run_stage(stage: str, now: datetime, scope: int = 0) -> int | None:
-    """Run one stage under its lease; None when another worker holds it. Errors are logged and recorded."""
+def run_scope(stage: str, scope: int, now: datetime) -> int | None:
+    """Run one stage for one shop or warehouse under its lease; None when another worker holds it.
+
+    A failure is logged and recorded on the lease; it never propagates to the caller.
+    """
     holder = _holder()
     if not leases.acquire(stage, scope, holder, now, settings.JUCHU_LEASE_SECONDS):
         return None
     error = ""
     try:
-        return STAGES[stage](now)
+        return STAGES[stage].work(scope, now)
     except Exception as exc:
         error = f"{exc.__class__.__name__}: {exc}"
-        log.exception("sweep %s failed", stage)
+        log.exception("sweep %s (scope %s) failed", stage, scope)
         return 0
     finally:
         leases.release(stage, scope, holder, now, error)
+
+
+def run_stage(stage: str, now: datetime) -> int | None:
+    """Run one stage for every scope that has work; None when every scope was held by another worker."""
+    counts = [run_scope(stage, scope, now) for scope in STAGES[stage].scopes(now)]
+    ran = [c for c in counts if c is not None]
+    if counts and not ran:
+        return None
+    return sum(ran)
 
 
 #: One pass: advance runs again after the outside answered, so a result moves its order in the same pass.
