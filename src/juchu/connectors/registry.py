@@ -6,6 +6,7 @@ by name; tests and the in-process demo install ready-made instances (the fakes) 
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Mapping
 
@@ -56,6 +57,17 @@ def uninstall_all() -> None:
         _warehouse_instances.clear()
 
 
+def _load(package: str, name: str) -> None:
+    """Import ``juchu.connectors.<package>.<name>``, whose ``__init__`` registers its factory."""
+    if not name.isidentifier():
+        return
+    try:
+        importlib.import_module(f"juchu.connectors.{package}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"juchu.connectors.{package}.{name}":
+            raise
+
+
 def mall_connector(name: str, settings: Mapping[str, str]) -> MallConnector | None:
     """The connector for a shop, or None when the shop has none (orders by hand or CSV)."""
     if not name:
@@ -64,6 +76,10 @@ def mall_connector(name: str, settings: Mapping[str, str]) -> MallConnector | No
         if name in _mall_instances:
             return _mall_instances[name]
         factory = _mall_factories.get(name)
+    if factory is None:
+        _load("malls", name)
+        with _lock:
+            factory = _mall_factories.get(name)
     if factory is None:
         raise UnknownConnector(f"モールコネクタ '{name}' は登録されていません")
     return factory(settings)
@@ -77,6 +93,10 @@ def warehouse_connector(name: str, settings: Mapping[str, str]) -> WarehouseConn
         if name in _warehouse_instances:
             return _warehouse_instances[name]
         factory = _warehouse_factories.get(name)
+    if factory is None:
+        _load("warehouses", name)
+        with _lock:
+            factory = _warehouse_factories.get(name)
     if factory is None:
         raise UnknownConnector(f"倉庫コネクタ '{name}' は登録されていません")
     return factory(settings)

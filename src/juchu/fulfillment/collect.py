@@ -42,7 +42,7 @@ class CollectResult:
 
 def collect_results(warehouse: Warehouse, now: datetime) -> CollectResult:
     """Poll the warehouse once and record what it reports."""
-    connector = registry.warehouse_connector(warehouse.connector, {"base_url": warehouse.api_base_url})
+    connector = registry.warehouse_connector(warehouse.connector, warehouse.connector_settings())
     if connector is None:
         return CollectResult(0, 0, 0, 0, 0)
     try:

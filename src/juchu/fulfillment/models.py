@@ -17,6 +17,8 @@ class Warehouse(models.Model):
     #: Which connector speaks to it ("rsl", "selfship", "fake", or "" for none yet).
     connector = models.CharField(max_length=40, blank=True)
     api_base_url = models.URLField(blank=True)
+    #: The warehouse API's keys (RSL: api key and merchant id); encrypted at rest with the security issue.
+    credentials = models.JSONField(default=dict, blank=True)
     cutoff = models.TimeField(default=time(15, 29))
     every_day = models.BooleanField(default=True, help_text="毎日出荷 (RSL)")
     observe_holidays = models.BooleanField(default=False, help_text="祝日は出荷しない")
@@ -26,6 +28,14 @@ class Warehouse(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def connector_settings(self) -> dict[str, str]:
+        """What the warehouse connector is built from: base URL and credentials."""
+        return {
+            "base_url": self.api_base_url,
+            "warehouse_code": self.code,
+            **{k: str(v) for k, v in self.credentials.items()},
+        }
 
     def calendar(self) -> WarehouseCalendar:
         """The domain calendar of this warehouse, closures included (one query)."""

@@ -51,7 +51,7 @@ class SubmitResult:
 
 def submit_pending_requests(warehouse: Warehouse, now: datetime) -> SubmitResult:
     """Send one batch of due requests to ``warehouse`` and record the answers."""
-    connector = registry.warehouse_connector(warehouse.connector, {"base_url": warehouse.api_base_url})
+    connector = registry.warehouse_connector(warehouse.connector, warehouse.connector_settings())
     if connector is None:
         return SubmitResult(0, 0, 0, 0)
     claimed = _claim(warehouse, now)

@@ -108,7 +108,7 @@ def tally(states: list[str]) -> DispatchResult:
 
 
 def _mall(shop: Shop):
-    return registry.mall_connector(shop.connector, {"base_url": shop.api_base_url})
+    return registry.mall_connector(shop.connector, shop.connector_settings())
 
 
 def dispatch_mall_effects(now: datetime, shop_id: int | None = None) -> DispatchResult:
@@ -242,7 +242,7 @@ def dispatch_withdrawals(now: datetime, shop_id: int | None = None) -> DispatchR
         for request in query:
             try:
                 connector = registry.warehouse_connector(
-                    request.warehouse.connector, {"base_url": request.warehouse.api_base_url}
+                    request.warehouse.connector, request.warehouse.connector_settings()
                 )
                 answer = (
                     connector.withdraw(request.request_id, "cancel")

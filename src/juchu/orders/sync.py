@@ -30,7 +30,7 @@ class SyncResult:
 def sync_shop(shop: Shop, now: datetime) -> SyncResult:
     """Fetch the shop's new and changed orders since its cursor and import them."""
     try:
-        connector = registry.mall_connector(shop.connector, {"base_url": shop.api_base_url})
+        connector = registry.mall_connector(shop.connector, shop.connector_settings())
     except registry.UnknownConnector as exc:
         Shop.objects.filter(pk=shop.pk).update(last_sync_error=str(exc))
         return SyncResult(0, 0, 0, str(exc))

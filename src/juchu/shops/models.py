@@ -43,6 +43,10 @@ class Shop(models.Model):
     #: Which connector speaks to the mall ("" = none: orders by hand/CSV; "fake" in tests).
     connector = models.CharField(max_length=40, blank=True)
     api_base_url = models.URLField(blank=True)
+    #: The mall's API keys (e.g. Rakuten serviceSecret and licenseKey); encrypted at rest with the security issue.
+    credentials = models.JSONField(default=dict, blank=True)
+    #: When the mall's API key stops working (Rakuten licenseKey: 90 days); warned about 14 days ahead.
+    key_expires_on = models.DateField(null=True, blank=True)
     sync_cursor = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True)
@@ -60,6 +64,14 @@ class Shop(models.Model):
         if minutes is None:
             minutes = DEFAULT_GRACE_MINUTES.get(Mall(self.mall), 0)
         return timedelta(minutes=minutes)
+
+    def connector_settings(self) -> dict[str, str]:
+        """What the shop's mall connector is built from: base URL, shop code and credentials."""
+        return {
+            "base_url": self.api_base_url,
+            "shop_code": self.code,
+            **{k: str(v) for k, v in self.credentials.items()},
+        }
 
     def policy(self) -> ShopPolicy:
         """The domain's view of this shop's settings (two queries for the method mappings)."""
