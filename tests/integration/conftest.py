@@ -30,6 +30,12 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def sync_every_pass(settings) -> None:
+    """Tests move their own clock: every pass syncs every shop."""
+    settings.JUCHU_SYNC_INTERVAL_SECONDS = 0
+
+
 @pytest.fixture
 def clock() -> Clock:
     # 2026-11-26 10:00 JST: before the RSL cutoff.

@@ -37,14 +37,22 @@ def sync_shop(shop: Shop, now: datetime) -> SyncResult:
     if connector is None:
         return SyncResult(0, 0, 0)
     since = shop.sync_cursor - OVERLAP if shop.sync_cursor else None
+    Shop.objects.filter(pk=shop.pk).update(last_sync_attempt_at=now)
+    warning = shop.key_expiry_warning(now.date())
+    if warning:
+        log.warning("shop %s: %s", shop.code, warning)
     try:
         fetched = connector.fetch_new_orders(since, now)
     except ConnectorError as exc:
-        message = f"{now:%Y-%m-%d %H:%M:%S} 受注取込に失敗: {exc}"
+        # The cursor stays where it was: once the cause is fixed, the next sync reads everything missed.
+        hint = f" ({warning})" if warning and exc.code == "AUTH" else ""
+        message = f"{now:%Y-%m-%d %H:%M:%S} 受注取込に失敗: {exc}{hint}"
         Shop.objects.filter(pk=shop.pk).update(last_sync_error=message)
         return SyncResult(0, 0, 0, message)
     result = import_orders(shop, fetched.orders, now)
     errors = [f"{e.key}: {e.message}" for e in (*fetched.errors, *result.errors)]
+    if warning:
+        errors.insert(0, warning)
     Shop.objects.filter(pk=shop.pk).update(
         sync_cursor=fetched.cursor or now, last_sync_at=now, last_sync_error="\n".join(errors)[:5000]
     )

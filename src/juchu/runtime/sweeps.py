@@ -12,10 +12,10 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, Q
 
 from juchu.domain.effects import EffectKind, EffectState
 from juchu.fulfillment.collect import collect_results
@@ -62,8 +62,12 @@ def _shops_with_due_effects(kinds: tuple[EffectKind, ...]) -> Callable[[datetime
     return scopes
 
 
-def _connected_shops(now: datetime) -> list[int]:
-    return list(Shop.objects.filter(active=True).exclude(connector="").order_by("id").values_list("id", flat=True))
+def _shops_due_for_sync(now: datetime) -> list[int]:
+    """Connected shops whose last sync attempt is older than JUCHU_SYNC_INTERVAL_SECONDS."""
+    since = now - timedelta(seconds=settings.JUCHU_SYNC_INTERVAL_SECONDS)
+    due = Shop.objects.filter(active=True).exclude(connector="")
+    due = due.filter(Q(last_sync_attempt_at__isnull=True) | Q(last_sync_attempt_at__lte=since))
+    return list(due.order_by("id").values_list("id", flat=True))
 
 
 def _connected_warehouses(now: datetime) -> list[int]:
@@ -129,7 +133,7 @@ _MAIL_KINDS = (EffectKind.THANKS_MAIL, EffectKind.SHIPPING_MAIL, EffectKind.CANC
 #: The stages in pipeline order. Shop stages are leased per (stage, shop id), warehouse stages per
 #: (stage, warehouse id): workers share the work across shops and warehouses, never within one.
 STAGES: dict[str, Stage] = {
-    "mall_sync": Stage(_connected_shops, _mall_sync),
+    "mall_sync": Stage(_shops_due_for_sync, _mall_sync),
     "advance": Stage(_shops_with_due_orders, _advance),
     "submit": Stage(_connected_warehouses, _for_warehouse("出荷依頼送信", _submit_all)),
     "collect": Stage(_connected_warehouses, _for_warehouse("出荷実績取得", lambda w, n: collect_results(w, n).results)),
@@ -180,11 +184,14 @@ def run_all(now: datetime) -> dict[str, int | None]:
 
 
 def next_due(now: datetime) -> datetime | None:
-    """The earliest moment some stage has work (due order, pending request or effect)."""
+    """The earliest moment some stage has work (due order, pending request or effect, shop sync)."""
     candidates = [
         Order.objects.filter(due_at__isnull=False).aggregate(m=Min("due_at"))["m"],
         ShipmentRequest.objects.filter(state=RequestState.PENDING).aggregate(m=Min("next_attempt_at"))["m"],
         Effect.objects.filter(state=EffectState.PENDING.value).aggregate(m=Min("next_attempt_at"))["m"],
     ]
+    synced = Shop.objects.filter(active=True).exclude(connector="").aggregate(m=Min("last_sync_attempt_at"))["m"]
+    if synced is not None:
+        candidates.append(synced + timedelta(seconds=settings.JUCHU_SYNC_INTERVAL_SECONDS))
     found = [c for c in candidates if c is not None]
     return min(found) if found else None

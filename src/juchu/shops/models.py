@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import models
 
@@ -20,6 +20,9 @@ class Mall(models.TextChoices):
     MAKESHOP = "makeshop", "MakeShop"
     MANUAL = "manual", "手動"
 
+
+#: Days before the API key's expiry from which the shop is warned.
+KEY_EXPIRY_WARNING_DAYS = 14
 
 #: Default buyer-cancel grace period per mall (pipeline.md §5).
 DEFAULT_GRACE_MINUTES = {Mall.RAKUTEN: 30}
@@ -49,6 +52,7 @@ class Shop(models.Model):
     key_expires_on = models.DateField(null=True, blank=True)
     sync_cursor = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True)
 
     class Meta:
@@ -64,6 +68,17 @@ class Shop(models.Model):
         if minutes is None:
             minutes = DEFAULT_GRACE_MINUTES.get(Mall(self.mall), 0)
         return timedelta(minutes=minutes)
+
+    def key_expiry_warning(self, today: date) -> str:
+        """A warning when the mall's API key expires within 14 days (or has expired), else ""."""
+        if self.key_expires_on is None:
+            return ""
+        days = (self.key_expires_on - today).days
+        if days < 0:
+            return f"APIキーの有効期限 ({self.key_expires_on:%Y-%m-%d}) が切れています。モール側で更新してください"
+        if days <= KEY_EXPIRY_WARNING_DAYS:
+            return f"APIキーの有効期限 ({self.key_expires_on:%Y-%m-%d}) まであと {days} 日です。更新してください"
+        return ""
 
     def connector_settings(self) -> dict[str, str]:
         """What the shop's mall connector is built from: base URL, shop code and credentials."""
