@@ -120,7 +120,7 @@ def build_world() -> dict:
         code="bench",
         name="ベンチ店",
         mall="rakuten",
-        grace_period_minutes=30,
+        grace_period_seconds=30 * 60,
         warehouse=warehouse,
         connector="",
         confirm_at_mall=True,

@@ -63,7 +63,7 @@ def a_shop_without_grace() -> Shop:
     """A shop on the fake mall whose orders are decided at once (grace period 0), with stock."""
     warehouse = Warehouse.objects.create(code="rsl", name="RSL", connector="fake")
     shop = Shop.objects.create(
-        code="live", name="ライブ店", mall="rakuten", warehouse=warehouse, connector="fake", grace_period_minutes=0
+        code="live", name="ライブ店", mall="rakuten", warehouse=warehouse, connector="fake", grace_period_seconds=0
     )
     DeliveryMethodMapping.objects.create(shop=shop, mall_method="宅配便", warehouse_method="YUPACK")
     PaymentMethodMapping.objects.create(shop=shop, mall_method="クレジットカード", kind=PaymentKind.CARD.value)

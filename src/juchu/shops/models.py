@@ -35,7 +35,8 @@ class Shop(models.Model):
     name = models.CharField(max_length=200)
     mall = models.CharField(max_length=20, choices=Mall.choices)
     active = models.BooleanField(default=True)
-    grace_period_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="空欄: モールの既定値")
+    #: The buyer-cancel grace period in seconds; NULL: the mall's default (Rakuten 30 minutes).
+    grace_period_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="秒。空欄: モールの既定値")
     quantity_threshold = models.PositiveIntegerField(default=10)
     confirm_at_mall = models.BooleanField(default=False)
     thanks_mail = models.BooleanField(default=True)
@@ -64,10 +65,9 @@ class Shop(models.Model):
     @property
     def grace_period(self) -> timedelta:
         """The shop's grace period, or its mall's default."""
-        minutes = self.grace_period_minutes
-        if minutes is None:
-            minutes = DEFAULT_GRACE_MINUTES.get(Mall(self.mall), 0)
-        return timedelta(minutes=minutes)
+        if self.grace_period_seconds is not None:
+            return timedelta(seconds=self.grace_period_seconds)
+        return timedelta(minutes=DEFAULT_GRACE_MINUTES.get(Mall(self.mall), 0))
 
     def key_expiry_warning(self, today: date) -> str:
         """A warning when the mall's API key expires within 14 days (or has expired), else ""."""

@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 "mall": "rakuten",
                 "warehouse": warehouse,
                 "connector": "demo",
-                "grace_period_minutes": 1,
+                "grace_period_seconds": 60,
                 "confirm_at_mall": True,
             },
         )
