@@ -139,7 +139,35 @@ def dispatch_mall_effects(now: datetime, shop_id: int | None = None) -> Dispatch
                 )
             )
         OrderEvent.objects.bulk_create(events)
+    confirmed = [
+        e
+        for e, state in zip(effects, states, strict=True)
+        if state == EffectState.DONE.value and e.kind == EffectKind.MALL_CONFIRM.value
+    ]
+    if confirmed:
+        _read_back(confirmed, orders, now)
     return tally(states)
+
+
+def _read_back(effects: list[Effect], orders: dict[int, Order], now: datetime) -> None:
+    """A confirmation moves the order at the mall (Rakuten 100 → 200/300): read those orders back at once
+    instead of waiting for the next sync, so a paid order goes on to its shipment request in seconds."""
+    from juchu.orders.importing import import_orders
+
+    by_shop: dict[int, list[Order]] = defaultdict(list)
+    for effect in effects:
+        by_shop[orders[effect.order_id].shop_id].append(orders[effect.order_id])
+    for shop_orders in by_shop.values():
+        shop = shop_orders[0].shop
+        try:
+            connector = _mall(shop)
+            if connector is None:
+                continue
+            fetched = connector.fetch_orders([o.mall_order_number for o in shop_orders])
+        except (ConnectorError, registry.UnknownConnector) as exc:
+            log.info("read-back after confirm for shop %s failed (the next sync catches up): %s", shop.code, exc)
+            continue
+        import_orders(shop, fetched.orders, now)
 
 
 def _call_mall(shop: Shop, effects: list[Effect], orders: dict[int, Order]) -> dict[int, ItemResult]:
