@@ -132,6 +132,8 @@ JUCHU_RUNNER_IDLE_SECONDS = float(os.environ.get("JUCHU_RUNNER_IDLE_SECONDS", "1
 JUCHU_BATCH_SIZE = int(os.environ.get("JUCHU_BATCH_SIZE", "500"))
 #: Seconds between two order syncs of one shop with its mall (the malls' own rate limits apply too).
 JUCHU_SYNC_INTERVAL_SECONDS = float(os.environ.get("JUCHU_SYNC_INTERVAL_SECONDS", "30"))
+#: Seconds between two reads of a warehouse's stock into Juchu's books.
+JUCHU_STOCK_SYNC_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_SYNC_INTERVAL_SECONDS", "300"))
 #: Seconds a (stage, shop) lease lasts before another worker may take the sweep over.
 JUCHU_LEASE_SECONDS = int(os.environ.get("JUCHU_LEASE_SECONDS", "60"))
 

@@ -24,6 +24,7 @@ class Warehouse(models.Model):
     observe_holidays = models.BooleanField(default=False, help_text="祝日は出荷しない")
     results_cursor = models.CharField(max_length=200, blank=True)
     last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_stock_sync_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     def __str__(self) -> str:

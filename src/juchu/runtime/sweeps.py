@@ -20,6 +20,7 @@ from django.db.models import Min, Q
 from juchu.domain.effects import EffectKind, EffectState
 from juchu.fulfillment.collect import collect_results
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
+from juchu.fulfillment.stock import sync_stock
 from juchu.fulfillment.submit import submit_pending_requests
 from juchu.mail.sending import send_due_mails
 from juchu.orders.advance import advance_all_due
@@ -67,6 +68,13 @@ def _shops_due_for_sync(now: datetime) -> list[int]:
     since = now - timedelta(seconds=settings.JUCHU_SYNC_INTERVAL_SECONDS)
     due = Shop.objects.filter(active=True).exclude(connector="")
     due = due.filter(Q(last_sync_attempt_at__isnull=True) | Q(last_sync_attempt_at__lte=since))
+    return list(due.order_by("id").values_list("id", flat=True))
+
+
+def _warehouses_due_for_stock_sync(now: datetime) -> list[int]:
+    since = now - timedelta(seconds=settings.JUCHU_STOCK_SYNC_INTERVAL_SECONDS)
+    due = Warehouse.objects.exclude(connector="")
+    due = due.filter(Q(last_stock_sync_at__isnull=True) | Q(last_stock_sync_at__lte=since))
     return list(due.order_by("id").values_list("id", flat=True))
 
 
@@ -138,6 +146,9 @@ STAGES: dict[str, Stage] = {
     "submit": Stage(_connected_warehouses, _for_warehouse("出荷依頼送信", _submit_all)),
     "collect": Stage(_connected_warehouses, _for_warehouse("出荷実績取得", lambda w, n: collect_results(w, n).results)),
     "report": Stage(_shops_with_due_effects(_MALL_KINDS), _report),
+    "stock_sync": Stage(
+        _warehouses_due_for_stock_sync, _for_warehouse("在庫同期", lambda w, n: sync_stock(w, n).updated)
+    ),
     "mail": Stage(_shops_with_due_effects(_MAIL_KINDS), _mail),
 }
 
@@ -171,7 +182,7 @@ def run_stage(stage: str, now: datetime) -> int | None:
 
 
 #: One pass: advance runs again after the outside answered, so a result moves its order in the same pass.
-PASS = ("mall_sync", "advance", "submit", "collect", "report", "advance", "mail")
+PASS = ("mall_sync", "stock_sync", "advance", "submit", "collect", "report", "advance", "mail")
 
 
 def run_all(now: datetime) -> dict[str, int | None]:
