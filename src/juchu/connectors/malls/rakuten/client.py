@@ -1,0 +1,265 @@
+"""HTTP client for the Rakuten RMS APIs: ESA auth, JSON POST, a per-credential rate limit, error mapping.
+
+Everything the connector needs from the wire goes through :meth:`RakutenClient.post`, which either returns
+the parsed JSON body (``{}`` for 204) or raises :class:`~juchu.connectors.base.ConnectorError`:
+
+* transport failures, timeouts, 429, 5xx and bodies that are not the JSON we expect → ``retryable=True``;
+* 401 (and the gateway's ``ES01-01``) → ``retryable=False, code="AUTH"``;
+* any other 4xx → :class:`RakutenApiError` (``retryable=False``) carrying Rakuten's code and message items,
+  so a caller can turn a refused request into per-item results.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from juchu.connectors.base import ConnectorError
+
+DEFAULT_BASE_URL = "https://api.rms.rakuten.co.jp"
+AUTH_MESSAGE = "認証エラー: licenseKey が無効か期限切れです"
+
+
+class Clock(Protocol):
+    """Monotonic time and sleeping, injectable so tests never sleep."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        """``time.monotonic()``."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """``time.sleep()``."""
+        time.sleep(seconds)
+
+
+class TokenBucket:
+    """At most ``rate`` requests per second on average, with up to ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int, clock: Clock) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._stamp = clock.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Take one token, sleeping until one is there."""
+        with self._lock:
+            while True:
+                now = self._clock.monotonic()
+                self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                self._clock.sleep((1.0 - self._tokens) / self.rate)
+
+
+_buckets: dict[tuple[str, float, int], TokenBucket] = {}
+_buckets_lock = threading.Lock()
+
+
+def shared_bucket(credential: str, rate: float, burst: int, clock: Clock) -> TokenBucket:
+    """The one bucket of a credential in this process, so every connector built for a shop shares the limit."""
+    key = (hashlib.sha256(credential.encode()).hexdigest(), rate, burst)
+    with _buckets_lock:
+        bucket = _buckets.get(key)
+        if bucket is None:
+            bucket = _buckets[key] = TokenBucket(rate, burst, clock)
+        return bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One item of a ``MessageModelList`` (or of an Inventory API ``errors`` list)."""
+
+    type: str
+    code: str
+    text: str
+    order_number: str = ""
+    data_number: int | None = None
+    #: Inventory API: the ``metadata.propertyPath`` of the refused value, e.g. ``inventories[3].quantity``.
+    field: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        """``messageType`` ERROR."""
+        return self.type == "ERROR"
+
+
+def messages_of(body: object) -> list[Message]:
+    """The message items of a response body; items of the wrong shape are skipped."""
+    if not isinstance(body, dict):
+        return []
+    found: list[Message] = []
+    items = body.get("MessageModelList")
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        data_number = item.get("dataNumber")
+        found.append(
+            Message(
+                type=str(item.get("messageType") or ""),
+                code=str(item.get("messageCode") or ""),
+                text=str(item.get("message") or ""),
+                order_number=str(item.get("orderNumber") or ""),
+                data_number=data_number if isinstance(data_number, int) and not isinstance(data_number, bool) else None,
+            )
+        )
+    errors = body.get("errors")  # Inventory API
+    for item in errors if isinstance(errors, list) else []:
+        if isinstance(item, dict):
+            meta = item.get("metadata")
+            path = str(meta.get("propertyPath") or "") if isinstance(meta, dict) else ""
+            found.append(Message("ERROR", str(item.get("code") or ""), str(item.get("message") or ""), field=path))
+    return found
+
+
+class RakutenApiError(ConnectorError):
+    """Rakuten refused the request (a 4xx with an error code); ``messages`` holds its items."""
+
+    def __init__(self, message: str, *, code: str, status: int, messages: list[Message]) -> None:
+        super().__init__(message, retryable=False, code=code)
+        self.status = status
+        self.messages = messages
+
+
+def _number_setting(settings: Mapping[str, str], key: str, default: float) -> float:
+    raw = settings.get(key, "")
+    if raw in ("", None):
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConnectorError(f"楽天: 設定 {key}={raw!r} は数値ではありません", retryable=False, code="CONFIG") from exc
+    if value <= 0:
+        raise ConnectorError(f"楽天: 設定 {key} は正の数にしてください", retryable=False, code="CONFIG")
+    return value
+
+
+class RakutenClient:
+    """One shop's RMS session: a single ``httpx.Client`` and the credential's rate limit."""
+
+    def __init__(
+        self,
+        settings: Mapping[str, str],
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        secret = settings.get("serviceSecret", "")
+        key = settings.get("licenseKey", "")
+        if not secret or not key:
+            raise ConnectorError("楽天: 設定に serviceSecret と licenseKey が必要です", retryable=False, code="CONFIG")
+        self.clock: Clock = clock or SystemClock()
+        rate = _number_setting(settings, "rate_per_second", 1.0)
+        burst = int(_number_setting(settings, "rate_burst", 2))
+        credential = f"{secret}:{key}"
+        # An injected clock means a test: give it its own bucket instead of the process-wide one.
+        self.bucket = (
+            TokenBucket(rate, burst, self.clock) if clock else shared_bucket(credential, rate, burst, self.clock)
+        )
+        timeout = _number_setting(settings, "timeout_seconds", 30.0)
+        self._http = httpx.Client(
+            base_url=(settings.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={
+                "Authorization": "ESA " + base64.b64encode(credential.encode()).decode("ascii"),
+                "Content-Type": "application/json; charset=utf-8",
+                "Accept": "application/json",
+            },
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()
+
+    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST ``body`` as JSON to ``path``; the parsed JSON answer, ``{}`` for 204, or a ConnectorError."""
+        self.bucket.acquire()
+        where = f"楽天 {path}"
+        try:
+            response = self._http.post(path, content=json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        except httpx.TimeoutException as exc:
+            raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
+        except httpx.TransportError as exc:
+            raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        return self._answer(where, response)
+
+    def _answer(self, where: str, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status == 204:
+            return {}
+        if status == 401:
+            raise ConnectorError(f"{AUTH_MESSAGE} ({where}, HTTP 401)", retryable=False, code="AUTH")
+        if status == 429:
+            raise ConnectorError(f"{where}: リクエストが多すぎます (HTTP 429)", code="429")
+        if status >= 500:
+            raise ConnectorError(f"{where}: サーバーエラー (HTTP {status}) {_snippet(response)}", code=str(status))
+        body = _json_or_none(response)
+        if status >= 400:
+            messages = messages_of(body)
+            codes = [m.code for m in messages if m.code]
+            if any(code.startswith("ES01") or code == "GE0011" for code in codes):
+                raise ConnectorError(f"{AUTH_MESSAGE} ({where}, {codes[0]})", retryable=False, code="AUTH")
+            if status == 403:
+                raise ConnectorError(
+                    f"{where}: 権限エラー (HTTP 403): RMS の WEB APIサービスでこの機能の利用を許可してください",
+                    retryable=False,
+                    code="FORBIDDEN",
+                )
+            if status == 408:
+                raise ConnectorError(f"{where}: タイムアウトしました (HTTP 408)", code="408")
+            if codes:
+                first = next((m for m in messages if m.is_error), messages[0])
+                raise RakutenApiError(
+                    f"{where}: {first.code} {first.text} (HTTP {status})",
+                    code=first.code,
+                    status=status,
+                    messages=messages,
+                )
+            raise RakutenApiError(
+                f"{where}: HTTP {status} {_snippet(response)}", code=f"HTTP_{status}", status=status, messages=[]
+            )
+        if not isinstance(body, dict):
+            raise ConnectorError(
+                f"{where}: 応答が JSON オブジェクトではありません (HTTP {status}) {_snippet(response)}",
+                code="MALFORMED",
+            )
+        return body
+
+
+def _json_or_none(response: httpx.Response) -> object:
+    try:
+        return json.loads(response.content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _snippet(response: httpx.Response) -> str:
+    text = response.content[:120].decode("utf-8", errors="replace").replace("\n", " ").strip()
+    return f"[{text}]" if text else ""

@@ -1,0 +1,434 @@
+"""Rakuten wire shapes ↔ Juchu's connector types (getOrder v9 → MallOrder; reports, cancels, stock → bodies).
+
+Reading is strict: a key that is missing or of the wrong type raises :class:`MappingError` naming the order
+and the field, so one malformed order becomes one per-order error and never a half-read import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from juchu.connectors.base import MallLine, MallOrder, MallPackage, ShipmentReport, StockLevel
+from juchu.domain.model import Address, OrderType, PaymentState
+
+JST = timezone(timedelta(hours=9), "JST")
+UNFIXED = -9999  # Rakuten's "amount not decided yet"
+GET_ORDER_VERSION = 9
+MAX_SHIPPINGS_PER_BASKET = 20
+MAX_QUANTITY = 99999
+
+ORDER_TYPES = {1: OrderType.NORMAL, 4: OrderType.SUBSCRIPTION, 5: OrderType.DISTRIBUTION, 6: OrderType.RESERVATION}
+PROGRESS_CODES = frozenset({100, 200, 300, 400, 500, 600, 700, 800, 900})
+SHIPPING_TERMS = {1: "午前中", 2: "午後", 9: "その他"}
+
+#: Our cancel reasons → ``changeReasonDetailApply`` (malls.md §1.2); anything else is 10 その他 (shop's reason).
+CANCEL_REASONS = {
+    "buyer_cancel": 1,
+    "customer_request": 1,
+    "returned": 2,
+    "long_absence": 3,
+    "unpaid": 4,
+    "cod_refused": 5,
+    "buyer_other": 6,
+    "out_of_stock": 8,
+    "shop_cancel": 10,
+    "shop_other": 10,
+    "other": 10,
+    "late_shipping": 13,
+    "caution": 14,
+    "damaged": 15,
+    "wrong_item": 15,
+}
+CANCEL_REASON_CODES = frozenset(CANCEL_REASONS.values())
+DEFAULT_CANCEL_REASON = 10
+
+
+class MappingError(ValueError):
+    """A getOrder order that cannot be read: names the order number and the field."""
+
+    def __init__(self, order_number: str, field: str, problem: str) -> None:
+        super().__init__(f"楽天注文 {order_number or '(番号不明)'}: {field} {problem}")
+        self.order_number = order_number
+        self.field = field
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+class _Reader:
+    """Typed access to one order's JSON, raising MappingError with the field's path."""
+
+    def __init__(self, number: str) -> None:
+        self.number = number
+
+    def fail(self, path: str, problem: str) -> MappingError:
+        return MappingError(self.number, path, problem)
+
+    def _get(self, obj: Mapping[str, Any], key: str, path: str) -> Any:
+        if key not in obj:
+            raise self.fail(path, "がありません")
+        return obj[key]
+
+    def obj(self, obj: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+        value = self._get(obj, key, path)
+        if not isinstance(value, dict):
+            raise self.fail(path, f"がオブジェクトではありません ({_kind(value)})")
+        return value
+
+    def opt_obj(self, obj: Mapping[str, Any], key: str, path: str) -> dict[str, Any] | None:
+        return None if obj.get(key, 0) is None else self.obj(obj, key, path)
+
+    def seq(self, obj: Mapping[str, Any], key: str, path: str, *, nullable: bool = False) -> list[Any]:
+        value = self._get(obj, key, path)
+        if value is None and nullable:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(path, f"が配列ではありません ({_kind(value)})")
+        return value
+
+    def integer(self, obj: Mapping[str, Any], key: str, path: str) -> int:
+        value = self._get(obj, key, path)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(path, f"が整数ではありません ({_kind(value)})")
+        return value
+
+    def opt_integer(self, obj: Mapping[str, Any], key: str, path: str) -> int | None:
+        """An integer that may be null or absent."""
+        return None if obj.get(key) is None else self.integer(obj, key, path)
+
+    def text(self, obj: Mapping[str, Any], key: str, path: str, *, nullable: bool = False) -> str:
+        value = self._get(obj, key, path)
+        if value is None and nullable:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(path, f"が文字列ではありません ({_kind(value)})")
+        return value
+
+    def opt_text(self, obj: Mapping[str, Any], key: str, path: str) -> str:
+        """A string that may be null or absent ('' then)."""
+        return "" if obj.get(key) is None else self.text(obj, key, path)
+
+    def day(self, obj: Mapping[str, Any], key: str, path: str) -> date | None:
+        value = self.opt_text(obj, key, path)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(path, f"が日付 (YYYY-MM-DD) ではありません ({value!r})") from None
+
+    def moment(self, obj: Mapping[str, Any], key: str, path: str, *, nullable: bool = False) -> datetime | None:
+        value = self.text(obj, key, path, nullable=nullable)
+        if not value:
+            if nullable:
+                return None
+            raise self.fail(path, "が空です")
+        try:
+            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            raise self.fail(path, f"が日時 (yyyy-MM-ddTHH:mm:ss+0900) ではありません ({value!r})") from None
+
+
+def order_number_of(raw: object) -> str:
+    """The order number of a raw OrderModel, or '' when there is none to read."""
+    if isinstance(raw, dict) and isinstance(raw.get("orderNumber"), str):
+        return str(raw["orderNumber"])
+    return ""
+
+
+def to_mall_order(raw: object) -> MallOrder:
+    """One getOrder ``OrderModel`` as a :class:`MallOrder`; MappingError when it cannot be read.
+
+    Deleted packages and items (``packageDeleteFlag``/``deleteItemFlag`` 1) are left out. ``noshi`` texts and
+    amounts still -9999 (imported as 0) are written as notes under the buyer's remarks, one line each.
+    """
+    if not isinstance(raw, dict):
+        raise MappingError("", "OrderModel", f"がオブジェクトではありません ({_kind(raw)})")
+    number = order_number_of(raw)
+    r = _Reader(number)
+    if not number.strip():
+        raise r.fail("orderNumber", "がないか空です")
+    notes: list[str] = []
+
+    progress = r.integer(raw, "orderProgress", "orderProgress")
+    if progress not in PROGRESS_CODES:
+        raise r.fail("orderProgress", f"が未知のコードです ({progress})")
+    ordered_at = r.moment(raw, "orderDatetime", "orderDatetime")
+    assert ordered_at is not None
+    shop_confirmed_at = r.moment(raw, "shopOrderCfmDatetime", "shopOrderCfmDatetime", nullable=True)
+    type_code = r.integer(raw, "orderType", "orderType")
+    if type_code not in ORDER_TYPES:
+        raise r.fail("orderType", f"が未知のコードです ({type_code})")
+    gift = r.integer(raw, "giftCheckFlag", "giftCheckFlag") == 1
+    remarks = r.text(raw, "remarks", "remarks", nullable=True)
+    requested_date = r.day(raw, "deliveryDate", "deliveryDate")
+    delivery_time = _shipping_term(r.opt_integer(raw, "shippingTerm", "shippingTerm"))
+
+    def money(obj: Mapping[str, Any], key: str, label: str) -> int:
+        value = r.integer(obj, key, key)
+        if value == UNFIXED:
+            notes.append(f"[金額未確定] {label} ({key}) は未確定 (-9999) のため 0 円で取り込みました")
+            return 0
+        return value
+
+    goods_total = money(raw, "goodsPrice", "商品合計")
+    postage = money(raw, "postagePrice", "送料")
+    total = money(raw, "totalPrice", "合計金額")
+    coupon_used = money(raw, "couponAllTotalPrice", "クーポン利用額")
+
+    orderer = r.obj(raw, "OrdererModel", "OrdererModel")
+    settlement = r.opt_obj(raw, "SettlementModel", "SettlementModel")
+    payment_method = r.text(settlement, "settlementMethod", "SettlementModel.settlementMethod") if settlement else ""
+    delivery = r.obj(raw, "DeliveryModel", "DeliveryModel")
+    delivery_method = r.text(delivery, "deliveryName", "DeliveryModel.deliveryName", nullable=True)
+    point = r.opt_obj(raw, "PointModel", "PointModel")
+    points_used = (r.opt_integer(point, "usedPoint", "PointModel.usedPoint") or 0) if point else 0
+
+    packages: list[MallPackage] = []
+    for i, package in enumerate(r.seq(raw, "PackageModelList", "PackageModelList")):
+        path = f"PackageModelList[{i}]"
+        if not isinstance(package, dict):
+            raise r.fail(path, f"がオブジェクトではありません ({_kind(package)})")
+        if r.opt_integer(package, "packageDeleteFlag", f"{path}.packageDeleteFlag") == 1:
+            continue
+        mapped = _package(r, package, path, delivery_method, requested_date, delivery_time)
+        noshi = r.opt_text(package, "noshi", f"{path}.noshi").strip()
+        if noshi:
+            notes.append(f"[のし] 送付先{len(packages) + 1} (basketId {mapped.mall_package_id}): {noshi}")
+        packages.append(mapped)
+    if not packages:
+        raise r.fail("PackageModelList", "に送付先がありません")
+
+    return MallOrder(
+        mall_order_number=number,
+        ordered_at=ordered_at,
+        packages=tuple(packages),
+        payment_method=payment_method,
+        payment_state=PaymentState.PAID if 300 <= progress < 800 else PaymentState.UNPAID,
+        mall_status=str(progress),
+        buyer_name=_name(r, orderer, "OrdererModel", "familyName", "firstName"),
+        buyer_kana=_name(r, orderer, "OrdererModel", "familyNameKana", "firstNameKana"),
+        email=r.opt_text(orderer, "emailAddress", "OrdererModel.emailAddress"),
+        phone=_phone(r, orderer, "OrdererModel"),
+        remarks="\n".join([remarks.rstrip("\n"), *notes]).strip("\n") if notes else remarks,
+        order_type=ORDER_TYPES[type_code],
+        gift=gift,
+        coupon_used=coupon_used,
+        points_used=points_used,
+        goods_total=goods_total,
+        postage=postage,
+        total=total,
+        cancelled=progress in (800, 900),
+        change_pending=progress == 400,
+        confirmed=progress >= 200 or shop_confirmed_at is not None,
+    )
+
+
+def _package(
+    r: _Reader,
+    package: dict[str, Any],
+    path: str,
+    delivery_method: str,
+    requested_date: date | None,
+    delivery_time: str,
+) -> MallPackage:
+    basket_id = r.integer(package, "basketId", f"{path}.basketId")
+    spath = f"{path}.SenderModel"
+    sender = r.obj(package, "SenderModel", spath)
+    lines = []
+    for j, item in enumerate(r.seq(package, "ItemModelList", f"{path}.ItemModelList")):
+        line = _line(r, item, f"{path}.ItemModelList[{j}]")
+        if line is not None:
+            lines.append(line)
+    if not lines:
+        raise r.fail(f"{path}.ItemModelList", "に明細がありません")
+    return MallPackage(
+        recipient_name=_name(r, sender, spath, "familyName", "firstName"),
+        recipient_kana=_name(r, sender, spath, "familyNameKana", "firstNameKana"),
+        address=Address(
+            postal_code=r.text(sender, "zipCode1", f"{spath}.zipCode1")
+            + r.text(sender, "zipCode2", f"{spath}.zipCode2"),
+            prefecture=r.text(sender, "prefecture", f"{spath}.prefecture"),
+            city=r.opt_text(sender, "city", f"{spath}.city"),
+            address1=r.opt_text(sender, "subAddress", f"{spath}.subAddress"),
+        ),
+        delivery_method=delivery_method,
+        lines=tuple(lines),
+        mall_package_id=str(basket_id),
+        phone=_phone(r, sender, spath),
+        requested_date=requested_date,
+        delivery_time=delivery_time,
+        island=r.integer(sender, "isolatedIslandFlag", f"{spath}.isolatedIslandFlag") == 1,
+    )
+
+
+def _line(r: _Reader, item: object, path: str) -> MallLine | None:
+    if not isinstance(item, dict):
+        raise r.fail(path, f"がオブジェクトではありません ({_kind(item)})")
+    if r.opt_integer(item, "deleteItemFlag", f"{path}.deleteItemFlag") == 1:
+        return None
+    manage_number = r.text(item, "manageNumber", f"{path}.manageNumber")
+    if not manage_number.strip():
+        raise r.fail(f"{path}.manageNumber", "が空です")
+    units = r.integer(item, "units", f"{path}.units")
+    if units <= 0:
+        raise r.fail(f"{path}.units", f"が正の数ではありません ({units})")
+    variant = ""
+    skus = r.seq(item, "SkuModelList", f"{path}.SkuModelList", nullable=True)
+    if skus:
+        if not isinstance(skus[0], dict):
+            raise r.fail(f"{path}.SkuModelList[0]", f"がオブジェクトではありません ({_kind(skus[0])})")
+        variant = r.opt_text(skus[0], "variantId", f"{path}.SkuModelList[0].variantId")
+    return MallLine(
+        mall_item_id=manage_number,
+        quantity=units,
+        unit_price=r.integer(item, "price", f"{path}.price"),
+        name=r.opt_text(item, "itemName", f"{path}.itemName"),
+        mall_variant_id=variant,
+    )
+
+
+def _name(r: _Reader, obj: dict[str, Any], path: str, family: str, first: str) -> str:
+    parts = (r.opt_text(obj, family, f"{path}.{family}"), r.opt_text(obj, first, f"{path}.{first}"))
+    return " ".join(p.strip() for p in parts if p.strip())
+
+
+def _phone(r: _Reader, obj: dict[str, Any], path: str) -> str:
+    parts = (r.opt_text(obj, key, f"{path}.{key}") for key in ("phoneNumber1", "phoneNumber2", "phoneNumber3"))
+    return "-".join(p for p in parts if p)
+
+
+def _shipping_term(term: int | None) -> str:
+    """``shippingTerm`` as text: 1 午前中, 2 午後, 9 その他, 1416 → 14:00-16:00, 0/null → ''."""
+    if not term:
+        return ""
+    if term in SHIPPING_TERMS:
+        return SHIPPING_TERMS[term]
+    start, end = divmod(term, 100)
+    if 7 <= start < end <= 24:
+        return f"{start:02d}:00-{end:02d}:00"
+    return str(term)
+
+
+# ---- domain → wire ---------------------------------------------------------------------------------
+
+
+def wire_datetime(moment: datetime) -> str:
+    """An aware datetime as Rakuten wants it: JST, ``+0900`` without a colon."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: Rakuten search windows need aware times")
+    return moment.astimezone(JST).strftime("%Y-%m-%dT%H:%M:%S+0900")
+
+
+def search_body(
+    date_type: int, start: datetime, end: datetime, page: int, *, progress: Sequence[int] = (), per_page: int = 1000
+) -> dict[str, Any]:
+    """A searchOrder body for ``[start, end]`` (both inclusive, whole seconds), oldest first."""
+    body: dict[str, Any] = {
+        "dateType": date_type,
+        "startDatetime": wire_datetime(start),
+        "endDatetime": wire_datetime(end),
+        "PaginationRequestModel": {
+            "requestRecordsAmount": per_page,
+            "requestPage": page,
+            "SortModelList": [{"sortColumn": 1, "sortDirection": 1}],
+        },
+    }
+    if progress:
+        body["orderProgressList"] = list(progress)
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingShipping:
+    """A ShippingModel already on a basket."""
+
+    shipping_number: str
+    delivery_company: str
+    shipping_date: str
+
+
+def existing_shippings(raw_order: Mapping[str, Any]) -> dict[str, list[ExistingShipping]]:
+    """ShippingModels per basketId (as text) of a getOrder order; lenient, as it only guards against repeats."""
+    found: dict[str, list[ExistingShipping]] = {}
+    packages = raw_order.get("PackageModelList")
+    for package in packages if isinstance(packages, list) else []:
+        if not isinstance(package, dict):
+            continue
+        basket_id = package.get("basketId")
+        if not isinstance(basket_id, int) or isinstance(basket_id, bool):
+            continue
+        models = package.get("ShippingModelList")
+        found[str(basket_id)] = [
+            ExistingShipping(
+                str(m.get("shippingNumber") or ""),
+                str(m.get("deliveryCompany") or ""),
+                str(m.get("shippingDate") or ""),
+            )
+            for m in (models if isinstance(models, list) else [])
+            if isinstance(m, dict)
+        ]
+    return found
+
+
+def new_shipping_models(report: ShipmentReport, existing: Iterable[ExistingShipping]) -> list[dict[str, str]]:
+    """The ShippingModels to add for a report: one per tracking number not already on the basket.
+
+    A report without tracking numbers adds one model without ``shippingNumber`` unless the basket already has
+    a number-less one from the same carrier. No ``shippingDetailId``: Rakuten adds rather than updates.
+    """
+    shipped_on = report.shipped_on.isoformat()
+    have = list(existing)
+    if not report.tracking_numbers:
+        if any(not e.shipping_number and e.delivery_company == report.carrier_code for e in have):
+            return []
+        return [{"deliveryCompany": report.carrier_code, "shippingDate": shipped_on}]
+    numbers = {e.shipping_number for e in have if e.shipping_number}
+    return [
+        {"deliveryCompany": report.carrier_code, "shippingNumber": number, "shippingDate": shipped_on}
+        for number in dict.fromkeys(report.tracking_numbers)
+        if number not in numbers
+    ]
+
+
+def cancel_reason_code(reason: str) -> int:
+    """``changeReasonDetailApply`` for our reason string (or a Rakuten code given as digits); default 10."""
+    key = reason.strip().lower()
+    if key.isdigit() and int(key) in CANCEL_REASON_CODES:
+        return int(key)
+    return CANCEL_REASONS.get(key, DEFAULT_CANCEL_REASON)
+
+
+def cancel_body(number: str, reason: str, inventory_restore_type: int) -> dict[str, Any]:
+    """A cancelOrder body."""
+    return {
+        "orderNumber": number,
+        "inventoryRestoreType": inventory_restore_type,
+        "changeReasonDetailApply": cancel_reason_code(reason),
+    }
+
+
+def inventory_key(sku: str) -> tuple[str, str]:
+    """``StockLevel.sku`` → (manageNumber, variantId).
+
+    ``"manageNumber:variantId"`` names one SKU of an item; a bare ``"manageNumber"`` means the item's single
+    SKU, whose variantId Rakuten sets to the manageNumber itself. Only the first colon splits (a manageNumber
+    is ``[a-zA-Z0-9_-]`` and cannot hold one; a variantId may).
+    """
+    manage, _, variant = sku.partition(":")
+    return manage.strip(), (variant or manage).strip()
+
+
+def inventory_item(level: StockLevel) -> dict[str, Any]:
+    """One bulk-upsert entry (ABSOLUTE; the quantity clamped to Rakuten's 0–99999)."""
+    manage, variant = inventory_key(level.sku)
+    return {
+        "manageNumber": manage,
+        "variantId": variant,
+        "mode": "ABSOLUTE",
+        "quantity": max(0, min(MAX_QUANTITY, level.quantity)),
+    }
