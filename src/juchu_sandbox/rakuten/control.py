@@ -1,0 +1,138 @@
+"""The Rakuten part of the control API (``/_sandbox/rakuten/...``): what tests and demos do to the mall."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from juchu_sandbox.rakuten.store import ControlError, RakutenMall
+
+PREFIX = "/_sandbox/rakuten"
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ControlError(400, "the body is not valid JSON") from None
+
+
+def _guard(
+    handler: Callable[[Request], Awaitable[Any]],
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            result = await handler(request)
+        except ControlError as exc:
+            return JSONResponse({"error": exc.text}, status_code=exc.status)
+        if isinstance(result, Response):
+            return result
+        return JSONResponse(result)
+
+    return endpoint
+
+
+def control_routes(mall: RakutenMall) -> list[Route]:
+    async def credentials(request: Request) -> Any:
+        body = await _json(request)
+        if not isinstance(body, dict):
+            raise ControlError(400, "expected {serviceSecret, licenseKey, expired}")
+        return mall.set_credentials(body)
+
+    async def catalogue(request: Request) -> Any:
+        if request.method == "PUT":
+            return {"catalogue": mall.set_catalogue(await _json(request))}
+        with mall.lock:
+            return {"catalogue": mall.catalogue}
+
+    async def orders(request: Request) -> Any:
+        if request.method == "GET":
+            raw = request.query_params.get("progress")
+            wanted = None
+            if raw:
+                try:
+                    wanted = {int(p) for p in raw.split(",") if p.strip()}
+                except ValueError:
+                    raise ControlError(400, "progress is a comma-separated list of codes") from None
+            return mall.list_orders(wanted)
+        body = await _json(request)
+        if not isinstance(body, dict):
+            raise ControlError(400, "expected {count, seed, paymentMix, overrides} or {order}")
+        if "order" in body:
+            return JSONResponse({"orderNumbers": [mall.add_order(body["order"])]}, status_code=201)
+        overrides = body.get("overrides")
+        if overrides is not None and not isinstance(overrides, dict):
+            raise ControlError(400, "overrides is an object merged into each OrderModel")
+        numbers = mall.create_orders(
+            body.get("count", 1),
+            seed=body.get("seed"),
+            payment_mix=body.get("paymentMix"),
+            overrides=overrides,
+            spread_seconds=int(body.get("spreadSeconds", 0)),
+            several_senders=body.get("severalSenders"),
+        )
+        return JSONResponse({"orderNumbers": numbers}, status_code=201)
+
+    async def order(request: Request) -> Any:
+        return mall.snapshot(request.path_params["number"])
+
+    def action(name: str) -> Callable[[Request], Awaitable[Any]]:
+        async def run(request: Request) -> Any:
+            number = request.path_params["number"]
+            if name == "cancel":
+                return mall.buyer_cancel(number)
+            if name == "pay":
+                return mall.pay(number)
+            if name == "change":
+                body = await _json(request)
+                if not isinstance(body, dict):
+                    raise ControlError(400, "expected {units, itemDetailId} and/or {sender, basketId}")
+                return mall.change(number, body)
+            return mall.change_confirm(number)
+
+        return run
+
+    async def calls(request: Request) -> Any:
+        if request.method == "DELETE":
+            with mall.lock:
+                mall.calls.clear()
+            return {"calls": []}
+        path = request.query_params.get("path", "")
+        with mall.lock:
+            return {"calls": [c for c in mall.calls if c["path"].startswith(path)]}
+
+    async def stock(request: Request) -> Any:
+        return mall.stock_report()
+
+    return [
+        Route(f"{PREFIX}/credentials", _guard(credentials), methods=["POST"]),
+        Route(f"{PREFIX}/catalogue", _guard(catalogue), methods=["GET", "PUT"]),
+        Route(f"{PREFIX}/orders", _guard(orders), methods=["GET", "POST"]),
+        Route(f"{PREFIX}/orders/{{number}}", _guard(order), methods=["GET"]),
+        Route(
+            f"{PREFIX}/orders/{{number}}/cancel",
+            _guard(action("cancel")),
+            methods=["POST"],
+        ),
+        Route(f"{PREFIX}/orders/{{number}}/pay", _guard(action("pay")), methods=["POST"]),
+        Route(
+            f"{PREFIX}/orders/{{number}}/change",
+            _guard(action("change")),
+            methods=["POST"],
+        ),
+        Route(
+            f"{PREFIX}/orders/{{number}}/change/confirm",
+            _guard(action("confirm")),
+            methods=["POST"],
+        ),
+        Route(f"{PREFIX}/calls", _guard(calls), methods=["GET", "DELETE"]),
+        Route(f"{PREFIX}/stock", _guard(stock), methods=["GET"]),
+    ]
