@@ -191,6 +191,8 @@ class ShipmentRequestData:
     cod_amount: int = 0
     gift: bool = False
     note: str = ""
+    #: Which destination (送付先) of the order this is, from 1; each has its own request.
+    package_number: int = 1
 
 
 class ResultStatus(StrEnum):

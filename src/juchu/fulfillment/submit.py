@@ -130,6 +130,7 @@ def _payloads(requests: list[ShipmentRequest]) -> list[ShipmentRequestData]:
                 goods_amount=order.goods_total,
                 postage=order.postage,
                 gift=order.gift,
+                package_number=package.seq,
             )
         )
     return payloads

@@ -88,6 +88,7 @@ class ParsedRequest:
 
     request_id: str
     mall_order_number: str
+    package_number: int
     shop_code: str
     delivery_method: str
     delivery_date: date | None
@@ -177,6 +178,9 @@ def parse_request(raw: Any) -> ParsedRequest:
         raise Rejection("E005", "request must be an object")
     request_id = text(raw, "requestId", "requestId")
     mall_order_number = text(raw, "mallOrderNumber", "mallOrderNumber")
+    package_number = raw.get("packageNumber", 1)
+    if isinstance(package_number, bool) or not isinstance(package_number, int) or package_number < 1:
+        raise Rejection("E005", "packageNumber must be an integer of 1 or more")
     shop_code = text(raw, "shopCode", "shopCode")
     method = text(raw, "deliveryMethod", "deliveryMethod")
     if method not in DELIVERY_METHODS:
@@ -195,7 +199,7 @@ def parse_request(raw: Any) -> ParsedRequest:
         integer(amounts, key, f"amounts.{key}", minimum=0)
     text(raw, "note", "note", required=False)
     assert request_id and mall_order_number and shop_code and method
-    return ParsedRequest(request_id, mall_order_number, shop_code, method, delivery_date, lines, need)
+    return ParsedRequest(request_id, mall_order_number, package_number, shop_code, method, delivery_date, lines, need)
 
 
 def check_item(body: Any) -> dict[str, Any]:

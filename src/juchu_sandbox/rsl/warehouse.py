@@ -109,6 +109,7 @@ class Shipment:
     request_id: str
     rsl_order_id: str
     mall_order_number: str
+    package_number: int
     shop_code: str
     delivery_method: str
     delivery_date: date | None
@@ -125,6 +126,7 @@ class Shipment:
             "requestId": self.request_id,
             "rslOrderId": self.rsl_order_id,
             "mallOrderNumber": self.mall_order_number,
+            "packageNumber": self.package_number,
             "shopCode": self.shop_code,
             "deliveryMethod": self.delivery_method,
             "deliveryDate": self.delivery_date.isoformat() if self.delivery_date else None,
@@ -390,10 +392,15 @@ class RslWarehouse:
     def _accept(self, parsed: ParsedRequest, now: datetime) -> dict[str, Any]:
         s = self._s
         for other in s.shipments:
-            if other.mall_order_number == parsed.mall_order_number and other.status == "accepted":
+            same_package = (other.mall_order_number, other.package_number) == (
+                parsed.mall_order_number,
+                parsed.package_number,
+            )
+            if same_package and other.status == "accepted":
                 raise Rejection(
                     "E006",
-                    f"mallOrderNumber {parsed.mall_order_number} is already requested as {other.request_id}",
+                    f"mallOrderNumber {parsed.mall_order_number} package {parsed.package_number} "
+                    f"is already requested as {other.request_id}",
                 )
         for sku in parsed.need:
             if sku not in s.stock:
@@ -416,6 +423,7 @@ class RslWarehouse:
             request_id=parsed.request_id,
             rsl_order_id=f"RSL{now:%Y%m%d}-{seq:06d}",
             mall_order_number=parsed.mall_order_number,
+            package_number=parsed.package_number,
             shop_code=parsed.shop_code,
             delivery_method=parsed.delivery_method,
             delivery_date=delivery_date,
@@ -676,7 +684,8 @@ class RslWarehouse:
             s = self._s
             fresh = [entry for entry in s.received if not entry.repeat]
             per_request = Counter(shipment.request_id for shipment in s.shipments)
-            per_order = Counter(shipment.mall_order_number for shipment in s.shipments)
+            # One shipment per package (送付先): an order with two destinations has two.
+            per_order = Counter(f"{sh.mall_order_number}#{sh.package_number}" for sh in s.shipments)
             status = Counter(shipment.status for shipment in s.shipments)
             return {
                 "requestsReceived": len(s.received),

@@ -608,7 +608,7 @@ def test_summary_counts(client: TestClient, clock: FakeClock) -> None:
         "rejected": 1,
         "acceptedPerRequestIdMax": 1,
         "acceptedPerMallOrderNumberMax": 2,
-        "mallOrderNumbersAcceptedMoreThanOnce": ["o3"],
+        "mallOrderNumbersAcceptedMoreThanOnce": ["o3#1"],
         "pending": 0,
         "shipped": 2,
         "unshippable": 1,

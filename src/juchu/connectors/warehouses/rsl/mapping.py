@@ -75,6 +75,7 @@ def request_to_json(data: ShipmentRequestData) -> dict[str, Any]:
     body: dict[str, Any] = {
         "requestId": data.request_id,
         "mallOrderNumber": data.mall_order_number,
+        "packageNumber": data.package_number,
         "shopCode": data.shop_code,
         "deliveryMethod": data.delivery_method,
     }
