@@ -808,3 +808,34 @@ def test_decide_never_raises_and_every_transition_is_legal_and_chains(
         finished = after_allocation(decision, order, allocated_now, "引当待ち")
         assert_legal_chain(order, finished)
         assert finished.status is (S.AWAITING_SHIPMENT if allocated_now else S.CHECKED)
+
+
+def test_an_order_whose_packages_the_warehouse_all_accepted_is_shipping_even_if_one_already_shipped() -> None:
+    # given the second package's request was accepted only after the first package had shipped
+    order = make_order(
+        status=OrderStatus.AWAITING_SHIPMENT,
+        allocated=True,
+        packages=(
+            make_package(id=1, shipment_status=PackageStatus.SHIPPED),
+            make_package(id=2, shipment_status=PackageStatus.ACCEPTED),
+        ),
+    )
+    decision = decide(order, make_ctx())
+    assert [(t.source, t.target) for t in decision.transitions] == [
+        (OrderStatus.AWAITING_SHIPMENT, OrderStatus.SHIPPING),
+        (OrderStatus.SHIPPING, OrderStatus.PARTIALLY_SHIPPED),
+    ]
+
+
+def test_an_order_with_a_package_still_waiting_for_its_request_stays_awaiting_shipment() -> None:
+    order = make_order(
+        status=OrderStatus.AWAITING_SHIPMENT,
+        allocated=True,
+        packages=(
+            make_package(id=1, shipment_status=PackageStatus.ACCEPTED),
+            make_package(id=2, shipment_status=PackageStatus.REQUESTED),
+        ),
+    )
+    decision = decide(order, make_ctx())
+    assert decision.status is OrderStatus.AWAITING_SHIPMENT
+    assert decision.transitions == ()

@@ -113,6 +113,11 @@ def decide(order: OrderSnapshot, ctx: PipelineContext) -> Decision:
     work = _Work(order, ctx, order.status, {t.code: (t.source, t.reason) for t in order.tags})
     if order.status.is_final:
         return work.done("これ以上の処理はありません")
+    if order.status is S.AWAITING_SHIPMENT and _warehouse_has_every_package(order):
+        # Derived, not stored: once no package waits for its request, the order is the warehouse's.
+        work.move(S.SHIPPING, "倉庫が全送付先の出荷依頼を受け付けました")
+        _note_mall_side_changes(work)
+        return _decide_shipping(work)
     if order.mall_cancelled and order.status in _BEFORE_SHIPPING:
         work.release_allocation = order.allocated
         work.move(S.CANCELLED, "モールでキャンセルされました")
@@ -229,6 +234,12 @@ def _decide_before_shipping(work: _Work) -> Decision:
     work.move(S.AWAITING_SHIPMENT, "入金確認・引当完了")
     work.request_packages = tuple(p.id for p in order.packages if p.shipment_status is PackageStatus.PENDING)
     return work.done("出荷依頼を送信します")
+
+
+def _warehouse_has_every_package(order: OrderSnapshot) -> bool:
+    """Every package's request was accepted (and may since have shipped or been refused)."""
+    waiting = (PackageStatus.PENDING, PackageStatus.REQUESTED)
+    return bool(order.packages) and all(p.shipment_status not in waiting for p in order.packages)
 
 
 def _note_mall_side_changes(work: _Work) -> None:

@@ -155,7 +155,10 @@ def _record(answers: dict[str, ItemResult], now: datetime) -> SubmitResult:
                 retried += 1
                 _retry(request, answer, now, events)
         for order in Order.objects.filter(id__in=touched_orders, status=OrderStatus.AWAITING_SHIPMENT.value):
-            waiting = PackageRow.objects.filter(order=order).exclude(shipment_status=PackageStatus.ACCEPTED.value)
+            # A package accepted earlier may have shipped meanwhile: only packages not yet accepted count.
+            waiting = PackageRow.objects.filter(
+                order=order, shipment_status__in=[PackageStatus.PENDING.value, PackageStatus.REQUESTED.value]
+            )
             if not waiting.exists():
                 events.append(
                     writes.move(
