@@ -1,161 +1,216 @@
-"""``juchu demo``: the whole flow on the embedded SQLite default, with an in-process demo mall and warehouse.
+"""``juchu demo``: the sandbox and the OMS in one command, on the embedded SQLite default.
 
-Until the HTTP sandbox lands (its own issue), the demo mall and RSL-like warehouse are the in-memory fakes
-the tests use: a generator places realistic orders every few seconds, bank transfers get paid a little
-later, the warehouse ships what it accepted. The web server and the runner are those of ``juchu serve``.
+It starts the sandbox (emulated Rakuten RMS and RSL) as a child process, builds a demo Rakuten shop and an
+RSL warehouse connected to it, and keeps orders flowing: most ship by themselves; some stop for a person
+(an unmapped item, a bad address, a 領収書 request in the remarks, a scarce SKU running out).
 """
 
 from __future__ import annotations
 
-import random
+import copy
+import json
 import secrets
 import threading
-from datetime import UTC, datetime, timedelta
+import time
+from collections import Counter
+from typing import Any
 
+import httpx
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+from django.db.models import Count
 
-from juchu.catalog.models import MallItemMapping, Product, SetComponent, Stock
-from juchu.connectors import registry
-from juchu.connectors.base import MallLine, MallOrder, MallPackage
-from juchu.connectors.fakes import FakeMall, FakeWarehouse
-from juchu.domain.model import Address, PaymentKind, PaymentState
-from juchu.fulfillment.models import Warehouse
 from juchu.management.commands.serve import stop_on_sigterm
+from juchu.orders.models import Order
+from juchu.runtime import demo_world, sandbox_process
 from juchu.runtime.runner import EmbeddedRunner
-from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
 
-NAMES = ["佐藤 花子", "鈴木 一郎", "高橋 美咲", "田中 健太", "伊藤 さくら", "渡辺 翔", "山本 陽子", "中村 大輔"]
-ADDRESSES = [
-    ("1000001", "東京都", "千代田区", "千代田1-1"),
-    ("5300001", "大阪府", "大阪市北区", "梅田1-2-3"),
-    ("4600008", "愛知県", "名古屋市中区", "栄3-4-5"),
-    ("0600001", "北海道", "札幌市中央区", "北一条西2-1"),
-    ("8100001", "福岡県", "福岡市中央区", "天神1-1-1"),
-    ("9800811", "宮城県", "仙台市青葉区", "一番町2-2"),
-]
-ITEMS = [("tea-01", "煎茶 100g", 1080), ("tea-02", "ほうじ茶 200g", 1620), ("set-gift", "お茶ギフトセット", 4320)]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+SETTLED = {"completed", "cancelled", "awaiting_check"}
+PAYMENT_MIX = {"1": 6, "2": 2, "9": 2}  # card, 代金引換, bank transfer
+#: Bank transfers are paid this many seconds after the shop confirmed them.
+PAY_AFTER_SECONDS = 20
 
 
 class Command(BaseCommand):
-    help = "デモ: デモ用モールと倉庫を相手に、受注から完了までを自動で流します"
+    help = "デモ: サンドボックス (楽天RMS・RSL) と受注管理を起動し、注文を流し続けます"
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--interval", type=float, default=3.0, help="注文を作る間隔 (秒)")
+        parser.add_argument("--sandbox-port", type=int, default=8100)
+        parser.add_argument("--orders", type=int, default=None, help="この件数の注文を作ったら作成をやめる")
+        parser.add_argument("--no-generator", action="store_true", help="注文を自動で作らない")
+        parser.add_argument("--grace", type=int, default=60, help="キャンセル猶予 (秒)。楽天の本来の値は30分")
+        parser.add_argument("--interval", type=float, default=2.0, help="注文を作る間隔 (秒)")
+        parser.add_argument("--batch", type=int, default=1, help="一度に作る注文の件数")
+        parser.add_argument("--ship-delay", type=float, default=5.0, help="RSLが出荷するまでの秒数")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--until-done",
+            action="store_true",
+            help="全注文が 完了・キャンセル・確認待 になったら終了し、結果を1行のJSONで出力",
+        )
 
     def handle(self, *args, **options) -> None:
-        from waitress import serve
+        from waitress import create_server
 
         from juchu.wsgi import application
 
         call_command("migrate", interactive=False, verbosity=0)
         stop_on_sigterm()
-        mall, warehouse = FakeMall(), FakeWarehouse(_utcnow)
-        warehouse.auto_ship = True
-        registry.install_mall("demo", mall)
-        registry.install_warehouse("demo", warehouse)
-        password = self._setup()
-        runner = EmbeddedRunner()
-        runner.start()
-        stop = threading.Event()
-        generator = threading.Thread(target=self._generate, args=(mall, options, stop), daemon=True)
-        generator.start()
-        self.stdout.write(
-            f"Juchu demo: http://{options['host']}:{options['port']}/admin/  user: admin  password: {password}\n"
-            "注文は数秒ごとに作成され、1分の猶予の後に自動で出荷・完了まで進みます (Ctrl+C で停止)"
-        )
+        # The sandbox answers at once: sync often, so the demo moves in seconds.
+        settings.JUCHU_SYNC_INTERVAL_SECONDS = 1.0
+        settings.JUCHU_STOCK_SYNC_INTERVAL_SECONDS = 30.0
         try:
-            serve(application, host=options["host"], port=options["port"], threads=8)
+            sandbox = sandbox_process.start(
+                options["sandbox_port"], seed=options["seed"], ship_delay=options["ship_delay"]
+            )
+        except sandbox_process.SandboxFailed as exc:
+            raise CommandError(str(exc)) from exc
+        sandbox_url = f"http://127.0.0.1:{options['sandbox_port']}"
+        server = None
+        runner = EmbeddedRunner()
+        stop = threading.Event()
+        started = time.monotonic()
+        try:
+            # --until-done must end: without the scarce SKU no order waits for stock forever.
+            demo_world.configure(
+                sandbox_url, grace_seconds=options["grace"], with_unmapped=False, scarce_stock=not options["until_done"]
+            )
+            password = self._demo_user()
+            runner.start()
+            server = create_server(application, host=options["host"], port=options["port"], threads=8)
+            threading.Thread(target=server.run, name="juchu-web", daemon=True).start()
+            generator = Generator(sandbox_url, options, stop)
+            if not options["no_generator"]:
+                threading.Thread(target=generator.run, name="juchu-demo-orders", daemon=True).start()
+            self.stdout.write(
+                f"Juchu demo\n"
+                f"  画面 (UI):     http://{options['host']}:{options['port']}/admin/\n"
+                f"  ログイン:      demo / {password}\n"
+                f"  サンドボックス: {sandbox_url}/_sandbox/health\n"
+                f"  キャンセル猶予は {options['grace']} 秒に短縮しています (楽天の本来の値は30分)\n"
+                "Ctrl+C で停止します"
+            )
+            while not stop.is_set():
+                if options["until_done"] and self._done(generator, options):
+                    self.stdout.write(json.dumps(self._summary(sandbox_url, started), ensure_ascii=False))
+                    break
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            pass
         finally:
             stop.set()
             runner.stop()
-            runner.join(timeout=10)
+            runner.join(timeout=15)
+            if server is not None:
+                server.close()
+            sandbox_process.stop(sandbox)
 
-    def _setup(self) -> str:
-        warehouse, _ = Warehouse.objects.get_or_create(
-            code="demo-rsl", defaults={"name": "デモ倉庫 (RSL相当)", "connector": "demo"}
-        )
-        shop, created = Shop.objects.get_or_create(
-            code="demo-rakuten",
-            defaults={
-                "name": "デモ茶舗 楽天市場店",
-                "mall": "rakuten",
-                "warehouse": warehouse,
-                "connector": "demo",
-                "grace_period_seconds": 60,
-                "confirm_at_mall": True,
-            },
-        )
-        if created:
-            DeliveryMethodMapping.objects.create(shop=shop, mall_method="宅配便", warehouse_method="YUPACK")
-            DeliveryMethodMapping.objects.create(shop=shop, mall_method="メール便", warehouse_method="YUPACKET")
-            PaymentMethodMapping.objects.create(shop=shop, mall_method="クレジットカード", kind=PaymentKind.CARD)
-            PaymentMethodMapping.objects.create(shop=shop, mall_method="銀行振込", kind=PaymentKind.PREPAID)
-            PaymentMethodMapping.objects.create(shop=shop, mall_method="代金引換", kind=PaymentKind.COD)
-            products = {}
-            for code, name, price in ITEMS[:2]:
-                products[code] = Product.objects.create(code=code.upper(), name=name, price=price)
-                Stock.objects.create(warehouse=warehouse, product=products[code], on_hand=10_000)
-                MallItemMapping.objects.create(shop=shop, mall_item_id=code, product=products[code])
-            gift = Product.objects.create(code="SET-GIFT", name=ITEMS[2][1], is_set=True, price=ITEMS[2][2])
-            SetComponent.objects.create(set_product=gift, component=products["tea-01"], quantity=2)
-            SetComponent.objects.create(set_product=gift, component=products["tea-02"], quantity=1)
-            MallItemMapping.objects.create(shop=shop, mall_item_id="set-gift", product=gift)
-        user_model = get_user_model()
+    def _demo_user(self) -> str:
         password = secrets.token_urlsafe(9)
-        admin, _ = user_model.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
-        admin.set_password(password)
-        admin.save()
+        user, _ = get_user_model().objects.get_or_create(
+            username="demo", defaults={"is_staff": True, "is_superuser": True}
+        )
+        user.set_password(password)
+        user.save()
         return password
 
-    def _generate(self, mall: FakeMall, options: dict, stop: threading.Event) -> None:
-        rng = random.Random(options["seed"])
-        unpaid: list[tuple[str, datetime]] = []
-        number = 0
-        while not stop.wait(options["interval"]):
-            now = _utcnow()
-            number += 1
-            order_number = f"{now:%Y%m%d}-{rng.randint(100000, 999999)}-{number:04d}"
-            name = rng.choice(NAMES)
-            postal, prefecture, city, street = rng.choice(ADDRESSES)
-            item, item_name, price = rng.choice(ITEMS)
-            quantity = rng.randint(1, 3)
-            payment = rng.choices(["クレジットカード", "銀行振込", "代金引換"], weights=[7, 2, 1])[0]
-            mall.put(
-                MallOrder(
-                    mall_order_number=order_number,
-                    ordered_at=now,
-                    packages=(
-                        MallPackage(
-                            name,
-                            Address(postal, prefecture, city, street),
-                            "宅配便",
-                            (MallLine(item, quantity, price, item_name),),
-                            mall_package_id="1",
-                            phone="090-1234-5678",
-                        ),
-                    ),
-                    payment_method=payment,
-                    payment_state=PaymentState.AUTHORIZED if payment == "クレジットカード" else PaymentState.UNPAID,
-                    mall_status="100",
-                    buyer_name=name,
-                    email=f"buyer{number}@example.jp",
-                    phone="090-1234-5678",
-                    goods_total=price * quantity,
-                    total=price * quantity,
-                ),
-                now,
-            )
-            if payment == "銀行振込":
-                unpaid.append((order_number, now + timedelta(minutes=2)))
-            for paid in [u for u in unpaid if u[1] <= now]:
-                mall.pay(paid[0], now)
-                unpaid.remove(paid)
+    def _done(self, generator: Generator, options: dict[str, Any]) -> bool:
+        close_old_connections()
+        if options["orders"] is not None and generator.created < options["orders"]:
+            return False
+        by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")))
+        return sum(by_status.values()) >= generator.created and set(by_status) <= SETTLED
+
+    def _summary(self, sandbox_url: str, started: float) -> dict[str, Any]:
+        by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")))
+        with httpx.Client(base_url=sandbox_url, timeout=30) as control:
+            rsl = control.get("/_sandbox/rsl/summary").json()
+            per_shipment: Counter[str] = Counter()
+            for number in Order.objects.values_list("mall_order_number", flat=True):
+                for record in control.get(f"/_sandbox/rakuten/orders/{number}").json()["shippingRecords"]:
+                    per_shipment[f"{number}#{record['basketId']}"] += 1
+        return {
+            "orders": sum(by_status.values()),
+            "by_status": by_status,
+            "elapsed_s": round(time.monotonic() - started, 1),
+            "requests_per_request_id_max": rsl["acceptedPerRequestIdMax"],
+            "requests_per_package_max": rsl["acceptedPerMallOrderNumberMax"],
+            "reports_per_shipment_max": max(per_shipment.values(), default=0),
+        }
+
+
+def _bad_address(order: dict[str, Any]) -> None:
+    """A postal code Japan Post does not know (住所不備)."""
+    order["PackageModelList"][0]["SenderModel"].update({"zipCode1": "999", "zipCode2": "9999"})
+
+
+def _unmapped_item(order: dict[str, Any]) -> None:
+    """An item the shop never mapped to a SKU (商品未マッピング)."""
+    item = order["PackageModelList"][0]["ItemModelList"][0]
+    item.update({"manageNumber": demo_world.UNMAPPED["manageNumber"], "itemName": demo_world.UNMAPPED["itemName"]})
+    for sku in item.get("SkuModelList") or []:
+        sku["variantId"] = demo_world.UNMAPPED["variantId"]
+
+
+class Generator:
+    """Places orders at the sandbox mall as buyers would, and pays bank transfers a little later.
+
+    One order in ten has a bad postal code and one in twelve an unmapped item; 領収書 requests come with the
+    sandbox's own remarks, and the scarce 抹茶 runs out after a while: those stop for a person.
+    """
+
+    def __init__(self, sandbox_url: str, options: dict[str, Any], stop: threading.Event) -> None:
+        self.url = sandbox_url
+        self.options = options
+        self.stop = stop
+        self.created = 0
+        self._waiting_since: dict[str, float] = {}
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as control:
+            while not self.stop.wait(self.options["interval"]):
+                try:
+                    self._step(control)
+                except httpx.HTTPError:
+                    continue  # the sandbox is stopping
+
+    def _step(self, control: httpx.Client) -> None:
+        limit = self.options["orders"]
+        count = self.options["batch"] if limit is None else min(self.options["batch"], limit - self.created)
+        if count > 0:
+            seed = self.options["seed"] * 100_000 + self.created
+            numbers = control.post(
+                "/_sandbox/rakuten/orders", json={"count": count, "seed": seed, "paymentMix": PAYMENT_MIX}
+            ).json()["orderNumbers"]
+            self.created += len(numbers)
+            if limit is None or self.created < limit:
+                if self.created % 10 == 0:
+                    self._copy_with(control, numbers[-1], _bad_address)
+                elif self.created % 12 == 1:
+                    self._copy_with(control, numbers[-1], _unmapped_item)
+        self._pay_bank_transfers(control)
+
+    def _copy_with(self, control: httpx.Client, template_number: str, change: Any) -> None:
+        """Place one more order like ``template_number`` but changed so that it needs a person."""
+        order = copy.deepcopy(control.get(f"/_sandbox/rakuten/orders/{template_number}").json()["order"])
+        for key in ("orderNumber", "orderDatetime", "orderProgress", "shopOrderCfmDatetime"):
+            order.pop(key, None)
+        order["PackageModelList"] = order["PackageModelList"][:1]
+        order["PackageModelList"][0]["ShippingModelList"] = []
+        change(order)
+        control.post("/_sandbox/rakuten/orders", json={"order": order}).raise_for_status()
+        self.created += 1
+
+    def _pay_bank_transfers(self, control: httpx.Client) -> None:
+        waiting = control.get("/_sandbox/rakuten/orders", params={"progress": "200"}).json()["orderNumbers"]
+        now = time.monotonic()
+        for number in waiting:
+            since = self._waiting_since.setdefault(number, now)
+            if now - since >= PAY_AFTER_SECONDS:
+                control.post(f"/_sandbox/rakuten/orders/{number}/pay")
+                self._waiting_since.pop(number, None)
