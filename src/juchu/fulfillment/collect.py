@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,14 +51,21 @@ def collect_results(warehouse: Warehouse, now: datetime) -> CollectResult:
     except ConnectorError as exc:
         Warehouse.objects.filter(pk=warehouse.pk).update(last_error=f"{now:%Y-%m-%d %H:%M} 出荷実績取得: {exc}")
         return CollectResult(0, 0, 0, 0, 0)
+    return record_results(warehouse, polled.results, now, cursor=polled.cursor)
+
+
+def record_results(
+    warehouse: Warehouse, results: Sequence[ShipmentResult], now: datetime, cursor: str | None = None
+) -> CollectResult:
+    """Record results the warehouse reported (by API or by file) and, when given, the next cursor."""
     counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
         requests = {
             r.request_id: r
-            for r in ShipmentRequest.objects.filter(request_id__in=[x.request_id for x in polled.results])
+            for r in ShipmentRequest.objects.filter(warehouse=warehouse, request_id__in=[x.request_id for x in results])
         }
         events: list[OrderEvent] = []
-        for result in polled.results:
+        for result in results:
             request = requests.get(result.request_id)
             if request is None:
                 counts["unknown"] += 1
@@ -66,11 +74,10 @@ def collect_results(warehouse: Warehouse, now: datetime) -> CollectResult:
             counts[result.status.value] += 1
             _record(request, result, now, events)
         OrderEvent.objects.bulk_create(events)
-        Warehouse.objects.filter(pk=warehouse.pk).update(results_cursor=polled.cursor, last_poll_at=now, last_error="")
-        warehouse.results_cursor = polled.cursor
-    return CollectResult(
-        len(polled.results), counts["shipped"], counts["unshippable"], counts["withdrawn"], counts["unknown"]
-    )
+        if cursor is not None:
+            Warehouse.objects.filter(pk=warehouse.pk).update(results_cursor=cursor, last_poll_at=now, last_error="")
+            warehouse.results_cursor = cursor
+    return CollectResult(len(results), counts["shipped"], counts["unshippable"], counts["withdrawn"], counts["unknown"])
 
 
 def _record(request: ShipmentRequest, result: ShipmentResult, now: datetime, events: list[OrderEvent]) -> None:

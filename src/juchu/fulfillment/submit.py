@@ -54,7 +54,7 @@ def submit_pending_requests(warehouse: Warehouse, now: datetime) -> SubmitResult
     connector = registry.warehouse_connector(warehouse.connector, warehouse.connector_settings())
     if connector is None:
         return SubmitResult(0, 0, 0, 0)
-    claimed = _claim(warehouse, now)
+    claimed = claim_requests(warehouse, now)
     if not claimed:
         return SubmitResult(0, 0, 0, 0)
     try:
@@ -65,10 +65,11 @@ def submit_pending_requests(warehouse: Warehouse, now: datetime) -> SubmitResult
     missing = [r.request_id for r in claimed if r.request_id not in by_id]
     for request_id in missing:
         by_id[request_id] = ItemResult(request_id, Outcome.RETRY, "NO_ANSWER", "倉庫から回答がありませんでした")
-    return _record(by_id, now)
+    return record_answers(by_id, now)
 
 
-def _claim(warehouse: Warehouse, now: datetime) -> list[ShipmentRequestData]:
+def claim_requests(warehouse: Warehouse, now: datetime) -> list[ShipmentRequestData]:
+    """Take up to 100 due pending requests of the warehouse (not handed out again until the claim expires)."""
     with transaction.atomic():
         query = ShipmentRequest.objects.filter(
             warehouse=warehouse,
@@ -136,7 +137,8 @@ def _payloads(requests: list[ShipmentRequest]) -> list[ShipmentRequestData]:
     return payloads
 
 
-def _record(answers: dict[str, ItemResult], now: datetime) -> SubmitResult:
+def record_answers(answers: dict[str, ItemResult], now: datetime) -> SubmitResult:
+    """Store the warehouse's answer to each request; move orders whose packages are all accepted."""
     accepted = rejected = retried = 0
     with transaction.atomic():
         requests = list(ShipmentRequest.objects.filter(request_id__in=list(answers)).select_related("order"))
