@@ -134,6 +134,8 @@ JUCHU_BATCH_SIZE = int(os.environ.get("JUCHU_BATCH_SIZE", "500"))
 JUCHU_SYNC_INTERVAL_SECONDS = float(os.environ.get("JUCHU_SYNC_INTERVAL_SECONDS", "30"))
 #: Seconds between two reads of a warehouse's stock into Juchu's books.
 JUCHU_STOCK_SYNC_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_SYNC_INTERVAL_SECONDS", "300"))
+#: Seconds between two stock pushes of one shop to its mall (only changed quantities are sent).
+JUCHU_STOCK_PUSH_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_PUSH_INTERVAL_SECONDS", "10"))
 #: Seconds a (stage, shop) lease lasts before another worker may take the sweep over.
 JUCHU_LEASE_SECONDS = int(os.environ.get("JUCHU_LEASE_SECONDS", "60"))
 

@@ -35,8 +35,12 @@ class MallItemMapping(models.Model):
     mall_item_id = models.CharField(max_length=128)
     mall_variant_id = models.CharField(max_length=128, blank=True, default="")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="mappings")
+    #: 在庫連動区分: whether the mall's stock for this item follows Juchu's (false = 9, do not sync).
     sync_stock = models.BooleanField(default=True)
     safety_stock = models.PositiveIntegerField(default=0)
+    #: The quantity the mall last accepted for this item, and when.
+    pushed_quantity = models.IntegerField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

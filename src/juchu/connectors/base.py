@@ -156,7 +156,7 @@ class MallConnector(Protocol):
         ...
 
     def push_stock(self, batch: Sequence[StockLevel]) -> list[ItemResult]:
-        """Set the mall's stock for these items; keyed by SKU."""
+        """Set the mall's stock for these items; ``sku`` is the mall item (``item`` or ``item:variant``)."""
         ...
 
 

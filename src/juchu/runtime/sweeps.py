@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Min, Q
 
+from juchu.catalog.stock_push import push_stock
 from juchu.domain.effects import EffectKind, EffectState
 from juchu.fulfillment.collect import collect_results
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
@@ -76,6 +77,17 @@ def _warehouses_due_for_stock_sync(now: datetime) -> list[int]:
     due = Warehouse.objects.exclude(connector="")
     due = due.filter(Q(last_stock_sync_at__isnull=True) | Q(last_stock_sync_at__lte=since))
     return list(due.order_by("id").values_list("id", flat=True))
+
+
+def _shops_due_for_stock_push(now: datetime) -> list[int]:
+    since = now - timedelta(seconds=settings.JUCHU_STOCK_PUSH_INTERVAL_SECONDS)
+    due = Shop.objects.filter(active=True).exclude(connector="")
+    due = due.filter(Q(last_stock_push_at__isnull=True) | Q(last_stock_push_at__lte=since))
+    return list(due.order_by("id").values_list("id", flat=True))
+
+
+def _stock_push(shop_id: int, now: datetime) -> int:
+    return push_stock(Shop.objects.get(pk=shop_id), now).pushed
 
 
 def _connected_warehouses(now: datetime) -> list[int]:
@@ -150,6 +162,7 @@ STAGES: dict[str, Stage] = {
         _warehouses_due_for_stock_sync, _for_warehouse("在庫同期", lambda w, n: sync_stock(w, n).updated)
     ),
     "mail": Stage(_shops_with_due_effects(_MAIL_KINDS), _mail),
+    "stock_push": Stage(_shops_due_for_stock_push, _stock_push),
 }
 
 
@@ -182,7 +195,7 @@ def run_stage(stage: str, now: datetime) -> int | None:
 
 
 #: One pass: advance runs again after the outside answered, so a result moves its order in the same pass.
-PASS = ("mall_sync", "stock_sync", "advance", "submit", "collect", "report", "advance", "mail")
+PASS = ("mall_sync", "stock_sync", "advance", "submit", "collect", "report", "advance", "mail", "stock_push")
 
 
 def run_all(now: datetime) -> dict[str, int | None]:

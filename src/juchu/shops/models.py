@@ -54,6 +54,8 @@ class Shop(models.Model):
     sync_cursor = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_stock_push_at = models.DateTimeField(null=True, blank=True)
+    last_stock_push_error = models.TextField(blank=True)
     last_sync_error = models.TextField(blank=True)
 
     class Meta:
