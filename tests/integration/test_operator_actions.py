@@ -564,3 +564,30 @@ def test_a_request_failing_for_half_an_hour_is_tagged_while_retries_continue(wor
     assert "shipment_request_error" not in tags_of("910-1")
     assert warehouse.accepted_count["910-1"] == 1
     assert ShipmentRequest.objects.filter(order=order).count() == 1
+
+
+def test_an_expired_key_makes_mall_effects_wait_not_fail(world, fakes, clock) -> None:
+    from juchu.connectors.base import ConnectorError
+    from juchu.domain.effects import EffectState
+    from juchu.orders.models import Effect
+
+    mall, _warehouse = fakes
+    mall.put(mall_order("K-1", clock.now), clock.now)
+    run_all(clock.advance(seconds=1))
+    # given the mall refuses the shop's key for every call from now on
+    original_confirm = mall.confirm
+
+    def refuse(numbers):
+        raise ConnectorError("認証エラー: licenseKey が無効か期限切れです", retryable=False, code="AUTH")
+
+    mall.confirm = refuse
+    run_all(clock.advance(minutes=31))
+    confirm = Effect.objects.get(order__mall_order_number="K-1", kind="mall_confirm")
+    # then the confirmation waits to be retried, with the reason visible
+    assert confirm.state == EffectState.PENDING.value
+    assert "認証エラー" in confirm.last_error
+    # and once the key works again it goes through
+    mall.confirm = original_confirm
+    run_all(clock.advance(minutes=15))
+    confirm.refresh_from_db()
+    assert confirm.state == EffectState.DONE.value

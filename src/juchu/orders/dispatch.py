@@ -28,6 +28,8 @@ from juchu.shops.models import Shop
 
 log = logging.getLogger("juchu.dispatch")
 CLAIM = timedelta(seconds=120)
+#: Whole-call error codes that say the connection, not the item, is wrong.
+CONNECTION_CODES = frozenset({"AUTH", "CONFIG", "FORBIDDEN", "RATE_LIMIT"})
 BATCH = 100
 
 
@@ -198,7 +200,10 @@ def _call_mall(shop: Shop, effects: list[Effect], orders: dict[int, Order]) -> d
                 str(effect.result.get("reason", "")) or "shop_cancel",
             )
     except ConnectorError as exc:
-        outcome = Outcome.RETRY if exc.retryable else Outcome.REJECTED
+        # A broken connection (expired key, missing setting, function not enabled) is not the mall refusing
+        # the item: it is retried with backoff until the shop fixes it, so nothing is lost meanwhile.
+        connection_problem = exc.retryable or exc.code in CONNECTION_CODES
+        outcome = Outcome.RETRY if connection_problem else Outcome.REJECTED
         for effect in effects:
             answers.setdefault(effect.pk, ItemResult(effect.key, outcome, exc.code, str(exc)))
     for effect in effects:

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8100)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--ship-delay", type=float, default=2.0)
+        parser.add_argument("--realistic-cutoff", action="store_true", help="RSLは出荷予定日まで出荷しない (15:29締め)")
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(f"Juchu sandbox: http://{options['host']}:{options['port']}/_sandbox/health")
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             str(options["seed"]),
             "--ship-delay",
             str(options["ship_delay"]),
+            *(["--realistic-cutoff"] if options["realistic_cutoff"] else []),
         ]
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends the child too; nothing to report
             subprocess.run(command, check=False)
