@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -43,9 +43,37 @@ class ImportResult:
     errors: list[ItemResult] = field(default_factory=list)
 
 
+#: Field names of each dataclass met by :func:`_plain`; None for a type that is not a dataclass.
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+        _FIELD_NAMES[cls] = names
+        return names
+
+
+def _plain(value: object) -> object:
+    """``dataclasses.asdict`` for the connector value types, without its deep copies (the values are immutable).
+
+    Dataclasses become dicts, tuples and lists lists: the JSON text (and so the content hash) is the same.
+    """
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return value
+
+
 def _canonical(order: MallOrder) -> str:
     """The order's content that matters for a re-decision (not the mall's progress or payment state)."""
-    data = asdict(order)
+    data = _plain(order)
     for volatile in (
         "payment_state",
         "mall_status",
@@ -98,16 +126,19 @@ def _import_batch(shop: Shop, orders: list[MallOrder], now: datetime, actor: str
         existing = {o.mall_order_number: o for o in Order.objects.filter(shop=shop, mall_order_number__in=numbers)}
         mappings = _mappings(shop, orders)
         events: list[OrderEvent] = []
+        fresh: dict[str, MallOrder] = {}
         for order in orders:
             row = existing.get(order.mall_order_number)
             if row is None:
-                _create(shop, order, mappings, now, events)
+                # The same number twice in one batch: the first copy is created, the second finds it taken.
+                fresh.setdefault(order.mall_order_number, order)
                 result.created.append(order.mall_order_number)
             elif _update(row, order, mappings, now, events, actor):
                 result.updated.append(order.mall_order_number)
             else:
                 result.unchanged.append(order.mall_order_number)
-        OrderEvent.objects.bulk_create(events)
+        _create_all(shop, list(fresh.values()), mappings, now, events)
+        writes.insert_events(events)
 
 
 def _mappings(shop: Shop, orders: list[MallOrder]) -> dict[tuple[str, str], int]:
@@ -164,71 +195,161 @@ def _mall_state(order: MallOrder) -> dict[str, object]:
     }
 
 
-def _create(shop: Shop, order: MallOrder, mappings: dict, now: datetime, events: list[OrderEvent]) -> None:
-    try:
-        with transaction.atomic():
-            row = Order.objects.create(
-                shop=shop,
-                mall_order_number=order.mall_order_number,
-                status=OrderStatus.NEW.value,
-                due_at=now,
-                ordered_at=order.ordered_at,
-                imported_at=now,
-                status_changed_at=now,
-                warehouse_id=shop.warehouse_id,
-                explanation="新規受付: 取込みました",
-                **_order_fields(order),
-                **_mall_state(order),
-            )
-    except IntegrityError:
-        # Another worker imported it a moment ago: that copy wins, nothing is created twice.
-        return
-    _write_content(row, order, mappings)
-    events.append(
-        writes.event(
-            row.pk,
-            now,
-            "imported",
-            "モールから取り込みました",
-            to_status=OrderStatus.NEW.value,
-            detail={"mall_status": order.mall_status},
-        )
+def _new_order_fields(shop: Shop, order: MallOrder, now: datetime) -> dict[str, object]:
+    return {
+        "shop_id": shop.pk,
+        "mall_order_number": order.mall_order_number,
+        "status": OrderStatus.NEW.value,
+        "due_at": now,
+        "ordered_at": order.ordered_at,
+        "imported_at": now,
+        "status_changed_at": now,
+        "warehouse_id": shop.warehouse_id,
+        "explanation": "新規受付: 取込みました",
+        **_order_fields(order),
+        **_mall_state(order),
+    }
+
+
+def _imported_event(order_id: int, order: MallOrder, now: datetime) -> OrderEvent:
+    return writes.event(
+        order_id,
+        now,
+        "imported",
+        "モールから取り込みました",
+        to_status=OrderStatus.NEW.value,
+        detail={"mall_status": order.mall_status},
     )
 
 
-def _write_content(row: Order, order: MallOrder, mappings: dict) -> None:
-    for seq, package in enumerate(order.packages, 1):
-        prow = PackageRow.objects.create(
-            order=row,
-            seq=seq,
-            mall_package_id=package.mall_package_id,
-            recipient_name=package.recipient_name,
-            recipient_kana=package.recipient_kana,
-            phone=package.phone,
-            postal_code=package.address.postal_code,
-            prefecture=package.address.prefecture,
-            city=package.address.city,
-            address1=package.address.address1,
-            address2=package.address.address2,
-            delivery_method=package.delivery_method,
-            requested_date=package.requested_date,
-            delivery_time=package.delivery_time,
-            island=package.island,
+def _create_all(shop: Shop, orders: list[MallOrder], mappings: dict, now: datetime, events: list[OrderEvent]) -> None:
+    """Insert new orders with their packages and lines, a few statements for the whole batch."""
+    if not orders:
+        return
+    rows = [_new_order_fields(shop, order, now) for order in orders]
+    names = tuple(rows[0])
+    try:
+        with transaction.atomic():
+            writes.insert_rows(Order, names, ([row[n] for n in names] for row in rows))
+    except IntegrityError:
+        # Another worker imported some of them a moment ago: one by one, so that its copies win.
+        for order in orders:
+            _create(shop, order, mappings, now, events)
+        return
+    # No conflict: every row with these numbers is one just inserted.
+    ids = dict(
+        Order.objects.filter(shop=shop, mall_order_number__in=[o.mall_order_number for o in orders]).values_list(
+            "mall_order_number", "id"
         )
-        OrderLine.objects.bulk_create(
-            OrderLine(
-                order=row,
-                package=prow,
-                seq=i,
-                mall_item_id=line.mall_item_id,
-                mall_variant_id=line.mall_variant_id,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                product_id=resolve(mappings, line.mall_item_id, line.mall_variant_id),
+    )
+    by_id = {ids[order.mall_order_number]: order for order in orders}
+    _write_contents(by_id, mappings)
+    events.extend(_imported_event(order_id, order, now) for order_id, order in by_id.items())
+
+
+def _create(shop: Shop, order: MallOrder, mappings: dict, now: datetime, events: list[OrderEvent]) -> None:
+    try:
+        with transaction.atomic():
+            row = Order.objects.create(**_new_order_fields(shop, order, now))
+    except IntegrityError:
+        # Another worker imported it a moment ago: that copy wins, nothing is created twice.
+        return
+    _write_contents({row.pk: order}, mappings)
+    events.append(_imported_event(row.pk, order, now))
+
+
+_PACKAGE_COLUMNS = (
+    "order_id",
+    "seq",
+    "mall_package_id",
+    "recipient_name",
+    "recipient_kana",
+    "phone",
+    "postal_code",
+    "prefecture",
+    "city",
+    "address1",
+    "address2",
+    "delivery_method",
+    "requested_date",
+    "delivery_time",
+    "island",
+)
+_LINE_COLUMNS = (
+    "order_id",
+    "package_id",
+    "seq",
+    "mall_item_id",
+    "mall_variant_id",
+    "name",
+    "quantity",
+    "unit_price",
+    "product_id",
+)
+
+
+def _write_contents(orders: dict[int, MallOrder], mappings: dict) -> None:
+    """The packages and lines of orders (by order id) that have none yet."""
+    writes.insert_rows(
+        PackageRow,
+        _PACKAGE_COLUMNS,
+        (
+            (
+                order_id,
+                seq,
+                package.mall_package_id,
+                package.recipient_name,
+                package.recipient_kana,
+                package.phone,
+                package.address.postal_code,
+                package.address.prefecture,
+                package.address.city,
+                package.address.address1,
+                package.address.address2,
+                package.delivery_method,
+                package.requested_date,
+                package.delivery_time,
+                package.island,
             )
-            for i, line in enumerate(package.lines, 1)
+            for order_id, order in orders.items()
+            for seq, package in enumerate(order.packages, 1)
+        ),
+    )
+    package_ids = {
+        (order_id, seq): package_id
+        for order_id, seq, package_id in PackageRow.objects.filter(order_id__in=list(orders)).values_list(
+            "order_id", "seq", "id"
         )
+    }
+    writes.insert_rows(
+        OrderLine,
+        _LINE_COLUMNS,
+        (
+            (
+                order_id,
+                package_ids[order_id, p_seq],
+                i,
+                line.mall_item_id,
+                line.mall_variant_id,
+                line.name,
+                line.quantity,
+                line.unit_price,
+                resolve(mappings, line.mall_item_id, line.mall_variant_id),
+            )
+            for order_id, order in orders.items()
+            for p_seq, package in enumerate(order.packages, 1)
+            for i, line in enumerate(package.lines, 1)
+        ),
+    )
+
+
+def _sent(row: Order) -> bool:
+    """Whether a shipment request of the order has gone out (is neither pending nor dropped)."""
+    return (
+        ShipmentRequest.objects.filter(order=row)
+        .exclude(state__in=[RequestState.PENDING, RequestState.DROPPED])
+        .exists()
+    )
 
 
 def _update(row: Order, order: MallOrder, mappings: dict, now: datetime, events: list[OrderEvent], actor: str) -> bool:
@@ -239,19 +360,14 @@ def _update(row: Order, order: MallOrder, mappings: dict, now: datetime, events:
             changes[name] = value
     new_hash = content_hash(_canonical(order))
     content_changed = new_hash != row.content_hash
-    sent = (
-        ShipmentRequest.objects.filter(order=row)
-        .exclude(state__in=[RequestState.PENDING, RequestState.DROPPED])
-        .exists()
-    )
-    if (content_changed or order.change_pending) and status in _REPLACEABLE and not sent:
+    if (content_changed or order.change_pending) and status in _REPLACEABLE and not _sent(row):
         if content_changed:
             events += writes.drop_unsent_requests([row.pk], now)
             events += writes.release_allocations([row.pk], now)
             row.refresh_from_db(fields=["version", "allocated"])
             OrderLine.objects.filter(order=row).delete()
             PackageRow.objects.filter(order=row).delete()
-            _write_content(row, order, mappings)
+            _write_contents({row.pk: order}, mappings)
             changes.update(_order_fields(order))
             if status is OrderStatus.AWAITING_SHIPMENT:
                 changes["status"] = OrderStatus.CHECKED.value

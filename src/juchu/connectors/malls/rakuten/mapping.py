@@ -6,6 +6,7 @@ and the field, so one malformed order becomes one per-order error and never a ha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -128,9 +129,31 @@ class _Reader:
                 return None
             raise self.fail(path, "が空です")
         try:
-            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+            return _wire_moment(value)
         except ValueError:
             raise self.fail(path, f"が日時 (yyyy-MM-ddTHH:mm:ss+0900) ではありません ({value!r})") from None
+
+
+_WIRE_MOMENT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2})(\d{2})", re.ASCII)
+_OFFSETS: dict[tuple[str, str, str], timezone] = {}
+
+
+def _wire_moment(value: str) -> datetime:
+    """``datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")``, without its generic parsing for the usual shape."""
+    match = _WIRE_MOMENT.fullmatch(value)
+    if match is not None:
+        year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
+        try:
+            zone = _OFFSETS.get((sign, off_h, off_m))
+            if zone is None and int(off_m) < 60:
+                offset = timedelta(hours=int(off_h), minutes=int(off_m))
+                zone = _OFFSETS[sign, off_h, off_m] = timezone(-offset if sign == "-" else offset)
+            if zone is not None:
+                return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=zone)
+        except ValueError:
+            pass
+    # Anything unusual: strptime decides (and raises ValueError as before).
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
 
 
 def order_number_of(raw: object) -> str:
