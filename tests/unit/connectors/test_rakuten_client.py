@@ -11,7 +11,8 @@ from rakuten_fakes import FIXTURES, SETTINGS, FakeClock, answering, load, make_c
 
 from juchu.connectors.base import ConnectorError
 from juchu.connectors.malls.rakuten import RakutenConnector
-from juchu.connectors.malls.rakuten.client import RakutenApiError, TokenBucket, shared_bucket
+from juchu.connectors.malls.rakuten.client import RakutenApiError
+from juchu.connectors.ratelimit import TokenBucket, shared_bucket
 
 
 def test_every_call_is_a_json_post_with_esa_auth_to_a_trailing_slash_endpoint():
@@ -103,7 +104,7 @@ def test_missing_credentials_are_a_config_error():
 
 def test_token_bucket_allows_a_burst_then_one_request_per_second():
     clock = FakeClock()
-    bucket = TokenBucket(1.0, 2, clock)
+    bucket = TokenBucket(1.0, clock, capacity=2)
 
     for _ in range(5):
         bucket.acquire()
@@ -122,7 +123,5 @@ def test_connector_calls_are_paced_by_rate_per_second():
 
 
 def test_connectors_of_one_credential_share_a_bucket():
-    clock = FakeClock()
-
-    assert shared_bucket("s:k", 1.0, 2, clock) is shared_bucket("s:k", 1.0, 2, clock)
-    assert shared_bucket("s:k", 1.0, 2, clock) is not shared_bucket("s:other", 1.0, 2, clock)
+    assert shared_bucket("s:k", 1.0, capacity=2) is shared_bucket("s:k", 1.0, capacity=2)
+    assert shared_bucket("s:k", 1.0, capacity=2) is not shared_bucket("s:other", 1.0, capacity=2)

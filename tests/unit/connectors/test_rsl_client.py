@@ -9,7 +9,8 @@ import pytest
 from rsl_fakes import FakeClock, load
 
 from juchu.connectors.base import ConnectorError
-from juchu.connectors.warehouses.rsl.client import RslClient, RslError, TokenBucket
+from juchu.connectors.ratelimit import RateLimited, TokenBucket
+from juchu.connectors.warehouses.rsl.client import RslClient, RslError
 from juchu.connectors.warehouses.rsl.connector import RslConnector
 
 
@@ -26,7 +27,7 @@ def client_for(handler, clock) -> RslClient:
         "https://rsl.test/rsl/v1",
         "key-123",
         "M-9",
-        bucket=TokenBucket(5, clock),
+        bucket=TokenBucket(5, clock, max_wait=1.0),
         transport=httpx.MockTransport(handler),
     )
 
@@ -176,7 +177,7 @@ def test_other_4xx_is_not_retryable_and_keeps_rsl_code(clock):
 
 
 def test_bucket_lets_a_burst_of_five_through_then_spaces_calls_at_the_rate(clock):
-    bucket = TokenBucket(5, clock)
+    bucket = TokenBucket(5, clock, max_wait=1.0)
     for _ in range(5):
         bucket.acquire("GET /x")
     assert clock.sleeps == []
@@ -186,7 +187,7 @@ def test_bucket_lets_a_burst_of_five_through_then_spaces_calls_at_the_rate(clock
 
 
 def test_bucket_refills_with_time(clock):
-    bucket = TokenBucket(5, clock)
+    bucket = TokenBucket(5, clock, max_wait=1.0)
     for _ in range(5):
         bucket.acquire("GET /x")
     clock.advance(1.0)
@@ -198,7 +199,7 @@ def test_bucket_refills_with_time(clock):
 def test_bucket_refuses_a_wait_longer_than_max_wait_without_sleeping(clock):
     bucket = TokenBucket(1, clock, max_wait=0.5)
     bucket.acquire("GET /x")
-    with pytest.raises(RslError) as caught:
+    with pytest.raises(RateLimited) as caught:
         bucket.acquire("GET /x")
     assert (caught.value.code, caught.value.retryable) == ("RATE_LIMIT", True)
     assert caught.value.retry_after == pytest.approx(1.0)

@@ -12,84 +12,18 @@ the parsed JSON body (``{}`` for 204) or raises :class:`~juchu.connectors.base.C
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from juchu.connectors.base import ConnectorError
+from juchu.connectors.ratelimit import Clock, SystemClock, TokenBucket, shared_bucket
 
 DEFAULT_BASE_URL = "https://api.rms.rakuten.co.jp"
 AUTH_MESSAGE = "認証エラー: licenseKey が無効か期限切れです"
-
-
-class Clock(Protocol):
-    """Monotonic time and sleeping, injectable so tests never sleep."""
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes back."""
-        ...
-
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds``."""
-        ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def monotonic(self) -> float:
-        """``time.monotonic()``."""
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        """``time.sleep()``."""
-        time.sleep(seconds)
-
-
-class TokenBucket:
-    """At most ``rate`` requests per second on average, with up to ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Clock) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = float(burst)
-        self._stamp = clock.monotonic()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Take one token, sleeping until one is there."""
-        with self._lock:
-            while True:
-                now = self._clock.monotonic()
-                self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                self._clock.sleep((1.0 - self._tokens) / self.rate)
-
-
-_buckets: dict[tuple[str, float, int], TokenBucket] = {}
-_buckets_lock = threading.Lock()
-
-
-def shared_bucket(credential: str, rate: float, burst: int, clock: Clock) -> TokenBucket:
-    """The one bucket of a credential in this process, so every connector built for a shop shares the limit."""
-    key = (hashlib.sha256(credential.encode()).hexdigest(), rate, burst)
-    with _buckets_lock:
-        bucket = _buckets.get(key)
-        if bucket is None:
-            bucket = _buckets[key] = TokenBucket(rate, burst, clock)
-        return bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +114,9 @@ class RakutenClient:
         credential = f"{secret}:{key}"
         # An injected clock means a test: give it its own bucket instead of the process-wide one.
         self.bucket = (
-            TokenBucket(rate, burst, self.clock) if clock else shared_bucket(credential, rate, burst, self.clock)
+            TokenBucket(rate, self.clock, capacity=burst)
+            if clock
+            else shared_bucket(f"rakuten:{credential}", rate, capacity=burst)
         )
         timeout = _number_setting(settings, "timeout_seconds", 30.0)
         self._http = httpx.Client(
@@ -200,7 +136,7 @@ class RakutenClient:
 
     def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST ``body`` as JSON to ``path``; the parsed JSON answer, ``{}`` for 204, or a ConnectorError."""
-        self.bucket.acquire()
+        self.bucket.acquire(f"楽天 {path}")
         where = f"楽天 {path}"
         try:
             response = self._http.post(path, content=json.dumps(body, ensure_ascii=False).encode("utf-8"))

@@ -8,45 +8,21 @@ retryable. Nothing here sleeps longer than ``max_wait`` seconds: a longer wait i
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
+from juchu.connectors import ratelimit
 from juchu.connectors.base import ConnectorError
+from juchu.connectors.ratelimit import TokenBucket
 
 DEFAULT_RATE_PER_SECOND = 5.0
 DEFAULT_TIMEOUT_SECONDS = 10.0
 #: The longest a call waits for a rate-limit token before giving up with a retryable error.
 MAX_WAIT_SECONDS = 1.0
-
-
-class Clock(Protocol):
-    """Monotonic time and sleeping; injected so tests never really sleep."""
-
-    def monotonic(self) -> float:
-        """Seconds on a monotonic clock."""
-        ...
-
-    def sleep(self, seconds: float) -> None:
-        """Block for ``seconds``."""
-        ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def monotonic(self) -> float:
-        """``time.monotonic()``."""
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        """``time.sleep()``."""
-        time.sleep(seconds)
 
 
 class RslError(ConnectorError):
@@ -66,69 +42,9 @@ class RslError(ConnectorError):
         self.retry_after = retry_after
 
 
-class TokenBucket:
-    """At most ``rate`` calls per second on average, bursts up to ``capacity``; thread-safe.
-
-    A caller reserves its token under the lock and sleeps outside it, so waiters queue fairly. When the
-    wait would exceed ``max_wait`` nothing is reserved and a retryable error is raised instead.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        clock: Clock,
-        *,
-        capacity: float | None = None,
-        max_wait: float = MAX_WAIT_SECONDS,
-    ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.rate = rate
-        self.capacity = capacity if capacity is not None else max(rate, 1.0)
-        self.max_wait = max_wait
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._tokens = self.capacity
-        self._last = clock.monotonic()
-        self._blocked_until = float("-inf")
-
-    def acquire(self, endpoint: str) -> None:
-        """Take one token, sleeping at most ``max_wait``; raise a retryable :class:`RslError` otherwise."""
-        with self._lock:
-            now = self._clock.monotonic()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            ready_at = now if self._tokens >= 1 else now + (1 - self._tokens) / self.rate
-            wait = max(ready_at, self._blocked_until) - now
-            if wait > self.max_wait:
-                raise RslError(
-                    f"RSL {endpoint}: 呼び出し回数の上限に達しています（{wait:.1f}秒後に再試行してください）",
-                    retryable=True,
-                    code="RATE_LIMIT",
-                    retry_after=wait,
-                )
-            self._tokens -= 1
-        if wait > 0:
-            self._clock.sleep(wait)
-
-    def block_for(self, seconds: float) -> None:
-        """RSL said 429: hand out no token for ``seconds``."""
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock.monotonic() + seconds)
-
-
-_shared_lock = threading.Lock()
-_shared_buckets: dict[tuple[str, str, float], TokenBucket] = {}
-
-
 def shared_bucket(base_url: str, merchant_id: str, rate: float) -> TokenBucket:
     """The process-wide bucket of one merchant: the limit is RSL's per merchant, not per connector object."""
-    key = (base_url, merchant_id, rate)
-    with _shared_lock:
-        bucket = _shared_buckets.get(key)
-        if bucket is None:
-            bucket = _shared_buckets[key] = TokenBucket(rate, SystemClock())
-        return bucket
+    return ratelimit.shared_bucket(f"rsl:{base_url}:{merchant_id}", rate, max_wait=MAX_WAIT_SECONDS)
 
 
 class RslClient:
@@ -178,7 +94,10 @@ class RslClient:
     ) -> dict[str, Any]:
         """One request: rate-limited, errors mapped to :class:`RslError`, the answer a JSON object."""
         endpoint = f"{method} {path}"
-        self._bucket.acquire(endpoint)
+        try:
+            self._bucket.acquire(f"RSL {endpoint}")
+        except ratelimit.RateLimited as exc:
+            raise RslError(str(exc), retryable=True, code="RATE_LIMIT", retry_after=exc.retry_after) from None
         try:
             response = self._http.request(method, path, params=params, json=body)
         except httpx.TimeoutException as exc:

@@ -24,14 +24,14 @@ from juchu.connectors.base import (
     ShipmentResult,
     StockLevel,
 )
+from juchu.connectors.ratelimit import Clock, TokenBucket
 from juchu.connectors.warehouses.rsl import mapping
 from juchu.connectors.warehouses.rsl.client import (
     DEFAULT_RATE_PER_SECOND,
     DEFAULT_TIMEOUT_SECONDS,
-    Clock,
+    MAX_WAIT_SECONDS,
     RslClient,
     RslError,
-    TokenBucket,
     shared_bucket,
 )
 from juchu.connectors.warehouses.rsl.mapping import MappingError
@@ -68,7 +68,11 @@ class RslConnector:
         if rate is None or timeout is None:
             self._config_error = "RSLの設定 rate_per_second / timeout_seconds は正の数にしてください"
             rate, timeout = DEFAULT_RATE_PER_SECOND, DEFAULT_TIMEOUT_SECONDS
-        bucket = TokenBucket(rate, clock) if clock is not None else shared_bucket(base_url, merchant_id, rate)
+        bucket = (
+            TokenBucket(rate, clock, max_wait=MAX_WAIT_SECONDS)
+            if clock is not None
+            else shared_bucket(base_url, merchant_id, rate)
+        )
         self._client = RslClient(
             base_url or "http://invalid.invalid",
             api_key,
