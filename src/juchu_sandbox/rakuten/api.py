@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from juchu_sandbox.rakuten import inventory, orders
+from juchu_sandbox.rakuten import inventory, orders, shipping
 from juchu_sandbox.rakuten.common import InventoryError, RmsError
 from juchu_sandbox.rakuten.store import RakutenMall
 
@@ -24,9 +24,9 @@ ORDER_OPERATIONS: dict[str, Callable[[RakutenMall, dict[str, Any]], tuple[int, d
     "searchOrder": orders.search_order,
     "getOrder": orders.get_order,
     "confirmOrder": orders.confirm_order,
-    "updateOrderShipping": orders.update_order_shipping,
-    "updateOrderShippingAsync": orders.update_order_shipping_async,
-    "getResultUpdateOrderShippingAsync": orders.get_result_async,
+    "updateOrderShipping": shipping.update_order_shipping,
+    "updateOrderShippingAsync": shipping.update_order_shipping_async,
+    "getResultUpdateOrderShippingAsync": shipping.get_result_async,
     "cancelOrder": orders.cancel_order,
 }
 

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from juchu_sandbox.rakuten.store import ControlError, RakutenMall
+from juchu_sandbox.rakuten.mall_control import ControlError
+from juchu_sandbox.rakuten.store import RakutenMall
 
 PREFIX = "/_sandbox/rakuten"
 

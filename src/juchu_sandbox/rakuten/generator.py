@@ -1,4 +1,4 @@
-"""Generated and hand-written Rakuten orders: the full OrderModel (superset of getOrder v7–v10), money totals."""
+"""Generated and hand-written Rakuten orders: the full OrderModel (superset of getOrder v7–v10); money in ``money``."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from juchu_sandbox.rakuten.data import (
     FIRST_NAMES,
     REMARKS,
 )
+from juchu_sandbox.rakuten.models import Ids, blank_order, item_model, package_model
+from juchu_sandbox.rakuten.money import price_packages, recompute_totals
 
-UNDECIDED = -9999
 DEFAULT_PAYMENT_MIX = {1: 0.6, 9: 0.2, 2: 0.2}
 PAYMENT_ALIASES = {
     "クレジットカード": 1,
@@ -32,31 +33,6 @@ PAYMENT_ALIASES = {
     "代金引換": 2,
     "cod": 2,
 }
-COD_FEE = 330
-POSTAGE = {"宅配便": 550, "メール便": 180}
-FREE_SHIPPING_LINE = 3980  # 送料込みライン (宅配便 only)
-
-
-class Ids:
-    """Counters for Rakuten-issued ids (basketId, itemDetailId, itemId per manageNumber)."""
-
-    def __init__(self) -> None:
-        self.basket = 512340000
-        self.item_detail = 512340000
-        self.item_ids: dict[str, int] = {}
-
-    def next_basket(self) -> int:
-        self.basket += 1
-        return self.basket
-
-    def next_item_detail(self) -> int:
-        self.item_detail += 1
-        return self.item_detail
-
-    def item_id(self, manage_number: str) -> int:
-        if manage_number not in self.item_ids:
-            self.item_ids[manage_number] = 10000100 + len(self.item_ids)
-        return self.item_ids[manage_number]
 
 
 def parse_payment_mix(mix: Any) -> dict[int, float]:
@@ -149,67 +125,6 @@ def _orderer(person: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     orderer["birthMonth"] = rng.randint(1, 12)
     orderer["birthDay"] = rng.randint(1, 28)
     return orderer
-
-
-def item_model(entry: dict[str, Any], units: int, ids: Ids) -> dict[str, Any]:
-    """An ItemModel for one catalogue row (one SKU)."""
-    price = int(entry["price"])
-    rate = entry.get("taxRate", 0.1)
-    variant = entry.get("variantId") or entry["manageNumber"]
-    return {
-        "itemDetailId": ids.next_item_detail(),
-        "itemName": entry["itemName"],
-        "itemId": ids.item_id(entry["manageNumber"]),
-        "itemNumber": entry.get("itemNumber", entry["manageNumber"]),
-        "manageNumber": entry["manageNumber"],
-        "price": price,
-        "units": units,
-        "includePostageFlag": 0,
-        "includeTaxFlag": 1,
-        "includeCashOnDeliveryPostageFlag": 0,
-        "selectedChoice": None,
-        "pointRate": 1,
-        "pointType": 0,
-        "inventoryType": 2 if entry.get("skuInfo") else 1,
-        "delvdateInfo": "1～2営業日以内に発送",
-        "restoreInventoryFlag": 0,
-        "dealFlag": 0,
-        "drugFlag": 0,
-        "deleteItemFlag": 0,
-        "taxRate": rate,
-        "priceTaxIncl": price,
-        "isSingleItemShipping": 0,
-        "SkuModelList": [
-            {
-                "variantId": variant,
-                "merchantDefinedSkuId": entry.get("merchantDefinedSkuId"),
-                "skuInfo": entry.get("skuInfo"),
-            }
-        ],
-    }
-
-
-def package_model(basket_id: int, sender: dict[str, Any], items: list[dict[str, Any]], delivery: str) -> dict[str, Any]:
-    return {
-        "basketId": basket_id,
-        "postagePrice": 0,
-        "postageTaxRate": 0.1,
-        "deliveryPrice": 0,
-        "deliveryTaxRate": 0.1,
-        "goodsTax": 0,
-        "goodsPrice": 0,
-        "totalPrice": 0,
-        "noshi": None,
-        "packageDeleteFlag": 0,
-        "SenderModel": sender,
-        "ItemModelList": items,
-        "ShippingModelList": [],
-        "DeliveryCvsModel": None,
-        "defaultDeliveryCompanyCode": "1003" if delivery == "メール便" else "1001",
-        "dropOffFlag": 0,
-        "dropOffLocation": None,
-        "SocialGiftModel": None,
-    }
 
 
 def generate_order(
@@ -335,156 +250,6 @@ def generate_order(
     )
     price_packages(order)
     return order
-
-
-def blank_order(order_number: str, ordered_at: datetime) -> dict[str, Any]:
-    """Every OrderModel key (v1–v10, in the spec's order) with neutral values; models empty."""
-    return {
-        "orderNumber": order_number,
-        "orderProgress": 100,
-        "subStatusId": None,
-        "subStatusName": None,
-        "orderDatetime": fmt_dt(ordered_at),
-        "shopOrderCfmDatetime": None,
-        "orderFixDatetime": None,
-        "shippingInstDatetime": None,
-        "shippingCmplRptDatetime": None,
-        "cancelDueDate": fmt_date(ordered_at + timedelta(days=365)),
-        "deliveryDate": None,
-        "shippingTerm": 0,
-        "remarks": "[配送日時指定:]\n\n",
-        "giftCheckFlag": 0,
-        "socialGiftFlag": 0,
-        "severalSenderFlag": 0,
-        "equalSenderFlag": 1,
-        "isolatedIslandFlag": 0,
-        "rakutenMemberFlag": 1,
-        "carrierCode": 0,
-        "emailCarrierCode": 0,
-        "orderType": 1,
-        "reserveNumber": None,
-        "reserveDeliveryCount": None,
-        "cautionDisplayType": 0,
-        "cautionDisplayDetailType": None,
-        "rakutenConfirmFlag": 0,
-        "goodsPrice": 0,
-        "goodsTax": 0,
-        "postagePrice": 0,
-        "deliveryPrice": 0,
-        "paymentCharge": 0,
-        "paymentChargeTaxRate": 0.1,
-        "totalPrice": 0,
-        "requestPrice": 0,
-        "couponAllTotalPrice": 0,
-        "couponShopPrice": 0,
-        "couponOtherPrice": 0,
-        "additionalFeeOccurAmountToUser": 0,
-        "additionalFeeOccurAmountToShop": 0,
-        "asurakuFlag": 0,
-        "drugFlag": 0,
-        "dealFlag": 0,
-        "membershipType": 0,
-        "memo": None,
-        "operator": None,
-        "mailPlugSentence": None,
-        "modifyFlag": 0,
-        "isTaxRecalc": 0,
-        "receiptIssueCount": 0,
-        "receiptIssueHistoryList": [],
-        "OrdererModel": None,
-        "SettlementModel": None,
-        "DeliveryModel": {"deliveryName": "宅配便", "deliveryClass": 0},
-        "PointModel": {"usedPoint": 0},
-        "WrappingModel1": None,
-        "WrappingModel2": None,
-        "PackageModelList": [],
-        "CouponModelList": [],
-        "ChangeReasonModelList": [],
-        "TaxSummaryModelList": [],
-        "DueDateModelList": [],
-        "deliveryCertPrgFlag": 0,
-        "oneDayOperationFlag": 0,
-    }
-
-
-def price_packages(order: dict[str, Any]) -> None:
-    """Set postage and COD fee per package from the delivery method, then all totals."""
-    delivery = (order.get("DeliveryModel") or {}).get("deliveryName", "宅配便")
-    cod = (order.get("SettlementModel") or {}).get("settlementMethodCode") == 2
-    for package in order["PackageModelList"]:
-        goods = sum(i["price"] * i["units"] for i in package["ItemModelList"])
-        if package["SenderModel"].get("isolatedIslandFlag"):
-            package["postagePrice"] = UNDECIDED  # 離島: postage decided by the shop later
-        elif delivery == "宅配便" and goods >= FREE_SHIPPING_LINE:
-            package["postagePrice"] = 0
-        else:
-            package["postagePrice"] = POSTAGE.get(delivery, 550)
-        package["deliveryPrice"] = COD_FEE if cod else 0
-    recompute_totals(order)
-
-
-def recompute_totals(order: dict[str, Any]) -> None:
-    """Derive package and order money fields and TaxSummaryModelList from items, postage, fees, coupons, points."""
-    packages = order["PackageModelList"]
-    undecided = False
-    by_rate: dict[float, dict[str, int]] = {}
-    for package in packages:
-        goods = sum(i["price"] * i["units"] for i in package["ItemModelList"] if not i.get("deleteItemFlag"))
-        package["goodsPrice"] = goods
-        package["goodsTax"] = 0
-        postage = package["postagePrice"]
-        undecided = undecided or postage == UNDECIDED or package["deliveryPrice"] == UNDECIDED
-        package["totalPrice"] = UNDECIDED if postage == UNDECIDED else goods + postage
-        for item in package["ItemModelList"]:
-            if not item.get("deleteItemFlag"):
-                bucket = by_rate.setdefault(item.get("taxRate", 0.1), {"total": 0, "charge": 0})
-                bucket["total"] += item["price"] * item["units"]
-        bucket = by_rate.setdefault(package.get("postageTaxRate", 0.1), {"total": 0, "charge": 0})
-        bucket["total"] += max(postage, 0)
-        by_rate.setdefault(package.get("deliveryTaxRate", 0.1), {"total": 0, "charge": 0})["charge"] += max(
-            package["deliveryPrice"], 0
-        )
-    wrapping = sum(((order.get(w) or {}).get("price") or 0) for w in ("WrappingModel1", "WrappingModel2"))
-    coupons = order.get("CouponModelList") or []
-    coupon_total = sum(c.get("couponTotalPrice", 0) for c in coupons)
-    shop_coupons = sum(c.get("couponTotalPrice", 0) for c in coupons if c.get("couponCapitalCode") == 1)
-    points = (order.get("PointModel") or {}).get("usedPoint", 0) or 0
-    goods = sum(p["goodsPrice"] for p in packages) + wrapping
-    postage = sum(p["postagePrice"] for p in packages)
-    fees = sum(p["deliveryPrice"] for p in packages)
-    order.update(
-        goodsPrice=goods,
-        goodsTax=0,
-        postagePrice=UNDECIDED if undecided else postage,
-        deliveryPrice=UNDECIDED if undecided and fees < 0 else fees,
-        couponAllTotalPrice=coupon_total,
-        couponShopPrice=shop_coupons,
-        couponOtherPrice=coupon_total - shop_coupons,
-    )
-    total = goods + postage
-    order["totalPrice"] = UNDECIDED if undecided else total
-    charge = order.get("paymentCharge", 0) + order.get("additionalFeeOccurAmountToUser", 0)
-    request = total + fees + charge - coupon_total - points
-    order["requestPrice"] = UNDECIDED if undecided else request
-    grand = sum(b["total"] + b["charge"] for b in by_rate.values()) or 1
-    summary = []
-    for rate, bucket in sorted(by_rate.items(), reverse=True):
-        if not bucket["total"] and not bucket["charge"]:
-            continue
-        coupon_share = coupon_total * (bucket["total"] + bucket["charge"]) // grand
-        req = bucket["total"] + bucket["charge"] - coupon_share
-        summary.append(
-            {
-                "taxRate": rate,
-                "reqPrice": UNDECIDED if undecided else req,
-                "reqPriceTax": UNDECIDED if undecided else int(req * rate / (1 + rate)),
-                "totalPrice": UNDECIDED if undecided else bucket["total"],
-                "paymentCharge": UNDECIDED if undecided else bucket["charge"],
-                "couponPrice": coupon_share,
-                "point": 0,
-            }
-        )
-    order["TaxSummaryModelList"] = summary
 
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

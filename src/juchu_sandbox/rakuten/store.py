@@ -8,39 +8,29 @@ import copy
 import json
 import random
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
 from juchu_sandbox.rakuten.common import JST, fmt_dt, now_jst, parse_any_dt
 from juchu_sandbox.rakuten.data import DEFAULT_CATALOGUE
-from juchu_sandbox.rakuten.generator import (
-    Ids,
-    deep_merge,
-    fill_order,
-    generate_order,
-    parse_payment_mix,
-    recompute_totals,
-)
+from juchu_sandbox.rakuten.generator import deep_merge, fill_order, generate_order, parse_payment_mix
+from juchu_sandbox.rakuten.mall_control import ControlError, MallControl
+from juchu_sandbox.rakuten.models import Ids
+from juchu_sandbox.rakuten.money import recompute_totals
 
 DEFAULT_SERVICE_SECRET = "sandbox-secret"
 DEFAULT_LICENSE_KEY = "sandbox-license"
 MAX_CALLS = 20000
 
 
-class ControlError(Exception):
-    """A control-API request the mall refuses: ``status`` (400/404/409) and a message."""
+class RakutenMall(MallControl):
+    """One emulated Rakuten shop. Every public method takes the lock; tests may read attributes directly.
 
-    def __init__(self, status: int, text: str):
-        super().__init__(text)
-        self.status = status
-        self.text = text
-
-
-class RakutenMall:
-    """One emulated Rakuten shop. Every public method takes the lock; tests may read attributes directly."""
+    The order book (clock, lock, progress, stock) comes from :class:`OrderBook`, the control actions from
+    :class:`MallControl`.
+    """
 
     search_cap = 15000  # searchOrder returns at most this many hits (tests lower it)
 
@@ -74,28 +64,6 @@ class RakutenMall:
         self.async_jobs: dict[str, dict[str, Any]] = {}
 
     # ---- plumbing -------------------------------------------------------------------------------------------
-
-    def now(self) -> datetime:
-        return self.clock().astimezone(JST)
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with self.lock:
-            self.pump()
-            yield
-
-    def pump(self) -> None:
-        """Run the asynchronous shipping updates that are due (called under the lock by every entry point)."""
-        from juchu_sandbox.rakuten.orders import (
-            run_async_job,
-        )  # circular: orders uses the mall
-
-        with self.lock:
-            due = [
-                rid for rid, job in self.async_jobs.items() if job["results"] is None and job["due"] <= time.monotonic()
-            ]
-            for rid in due:
-                run_async_job(self, self.async_jobs[rid])
 
     def check_auth(self, header: str | None) -> bool:
         """``Authorization: ESA base64(serviceSecret:licenseKey)`` against the accepted, unexpired pair."""
@@ -252,244 +220,3 @@ class RakutenMall:
         if progress < 900:
             for item, variant in self.lines(order):
                 self.adjust_stock(item["manageNumber"], variant, -item["units"], f"order {number}")
-
-    # ---- orders: helpers shared with the API --------------------------------------------------------------
-
-    @staticmethod
-    def lines(order: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
-        for package in order.get("PackageModelList") or []:
-            for item in package.get("ItemModelList") or []:
-                skus = item.get("SkuModelList") or []
-                variant = (skus[0].get("variantId") if skus else None) or item.get("manageNumber")
-                yield item, variant
-
-    def next_shipping_detail_id(self) -> int:
-        self.shipping_detail_seq += 1
-        return self.shipping_detail_seq
-
-    def set_progress(self, number: str, to: int, by: str) -> None:
-        order = self.orders[number]
-        now = self.now()
-        self.meta[number]["history"].append({"time": fmt_dt(now), "from": order["orderProgress"], "to": to, "by": by})
-        order["orderProgress"] = to
-        if to == 300 and self.meta[number]["settledAt"] is None:
-            self.meta[number]["settledAt"] = now
-            self.meta[number]["paid"] = True
-        if to == 300:
-            order["orderFixDatetime"] = order.get("orderFixDatetime") or fmt_dt(now)
-            order["shippingInstDatetime"] = order.get("shippingInstDatetime") or fmt_dt(now)
-
-    def add_change_reason(self, number: str, change_type: int, **fields: Any) -> dict[str, Any]:
-        self.change_seq += 1
-        now = fmt_dt(self.now())
-        entry = {
-            "changeId": self.change_seq,
-            "changeType": change_type,
-            "changeTypeDetail": fields.get("changeTypeDetail"),
-            "changeReason": fields.get("changeReason"),
-            "changeReasonDetail": fields.get("changeReasonDetail"),
-            "changeApplyDatetime": now,
-            "changeFixDatetime": fields.get("changeFixDatetime", now),
-            "changeCmplDatetime": fields.get("changeCmplDatetime", now),
-        }
-        order = self.orders[number]
-        if order.get("ChangeReasonModelList") is None:
-            order["ChangeReasonModelList"] = []
-        order["ChangeReasonModelList"].append(entry)
-        return entry
-
-    def restore_stock(self, number: str, restore_type: int = 0) -> None:
-        """Give back the order's units: ``restore_type`` 1 always, 2 never, 0 per item (restoreInventoryFlag ≠ 2)."""
-        if restore_type == 2:
-            return
-        for item, variant in self.lines(self.orders[number]):
-            if restore_type == 1 or item.get("restoreInventoryFlag", 0) != 2:
-                self.adjust_stock(item["manageNumber"], variant, item["units"], f"cancel {number}")
-
-    # ---- stock --------------------------------------------------------------------------------------------------
-
-    def adjust_stock(self, manage_number: str, variant_id: str, delta: int, source: str) -> None:
-        """Move a known SKU's stock (clamped to 0–99999); unknown SKUs are not tracked, like the real mall."""
-        key = (str(manage_number).lower(), str(variant_id))
-        record = self.inventory.get(key)
-        if record is None or not delta:
-            return
-        self.set_stock(key, max(0, min(99999, record["quantity"] + delta)), source)
-
-    def set_stock(self, key: tuple[str, str], quantity: int, source: str) -> None:
-        now = self.now()
-        record = self.inventory.get(key)
-        before = record["quantity"] if record else None
-        if record is None:
-            record = self.inventory[key] = {
-                "quantity": quantity,
-                "created": now,
-                "updated": now,
-            }
-        record["quantity"] = quantity
-        record["updated"] = now
-        self.stock_changes.append(
-            {
-                "time": fmt_dt(now),
-                "manageNumber": key[0],
-                "variantId": key[1],
-                "before": before,
-                "after": quantity,
-                "delta": quantity - (before or 0),
-                "source": source,
-            }
-        )
-
-    # ---- control: buyer and Rakuten actions -------------------------------------------------------------------
-
-    def _order(self, number: str) -> dict[str, Any]:
-        order = self.orders.get(number)
-        if order is None:
-            raise ControlError(404, f"no order {number}")
-        return order
-
-    def buyer_cancel(self, number: str) -> dict[str, Any]:
-        with self.locked():
-            order = self._order(number)
-            if order["orderProgress"] not in (100, 200, 300, 400):
-                raise ControlError(
-                    409,
-                    f"order {number} is in {order['orderProgress']}; the buyer cannot cancel",
-                )
-            self.add_change_reason(number, 2, changeReason=1, changeReasonDetail=1)
-            self.set_progress(number, 900, "buyer cancel")
-            self.restore_stock(number)
-            return self.snapshot(number)
-
-    def pay(self, number: str) -> dict[str, Any]:
-        with self.locked():
-            order = self._order(number)
-            progress = order["orderProgress"]
-            if progress == 200:
-                self.set_progress(number, 300, "payment received")
-            elif progress == 100 and not self.meta[number]["paid"]:
-                self.meta[number]["paid"] = True  # paid before the shop confirmed: confirmOrder goes to 300
-            else:
-                raise ControlError(409, f"order {number} is in {progress}, not awaiting payment")
-            return self.snapshot(number)
-
-    def change(self, number: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Buyer/Rakuten change (→ 400): ``{"units": n, "itemDetailId": optional}`` and/or ``{"sender": {...}}``."""
-        with self.locked():
-            order = self._order(number)
-            if order["orderProgress"] not in (100, 200, 300):
-                raise ControlError(
-                    409,
-                    f"order {number} is in {order['orderProgress']}; it cannot change",
-                )
-            detail = 2
-            if "units" in body or "sender" not in body:
-                items = [item for item, _ in self.lines(order)]
-                wanted = body.get("itemDetailId")
-                item = next((i for i in items if i["itemDetailId"] == wanted), None) if wanted else items[0]
-                if item is None:
-                    raise ControlError(404, f"no itemDetailId {wanted} in {number}")
-                units = body.get("units", item["units"] + 1)
-                if not isinstance(units, int) or units < 1:
-                    raise ControlError(400, "units must be a positive integer")
-                delta = units - item["units"]
-                item["units"] = units
-                self.adjust_stock(
-                    item["manageNumber"],
-                    self._variant(item),
-                    -delta,
-                    f"change {number}",
-                )
-                detail = 1 if delta > 0 else 0
-                recompute_totals(order)
-            if "sender" in body:
-                if not isinstance(body["sender"], dict):
-                    raise ControlError(400, "sender must be an object of SenderModel keys")
-                packages = order["PackageModelList"]
-                basket = body.get("basketId")
-                package = next((p for p in packages if p["basketId"] == basket), None) if basket else packages[0]
-                if package is None:
-                    raise ControlError(404, f"no basketId {basket} in {number}")
-                package["SenderModel"].update(body["sender"])
-            order["modifyFlag"] = 1
-            self.add_change_reason(
-                number,
-                4,
-                changeTypeDetail=detail,
-                changeReason=1,
-                changeFixDatetime=None,
-                changeCmplDatetime=None,
-            )
-            self.meta[number]["previousProgress"] = order["orderProgress"]
-            self.set_progress(number, 400, "change")
-            return self.snapshot(number)
-
-    @staticmethod
-    def _variant(item: dict[str, Any]) -> str:
-        skus = item.get("SkuModelList") or []
-        return (skus[0].get("variantId") if skus else None) or item["manageNumber"]
-
-    def change_confirm(self, number: str) -> dict[str, Any]:
-        with self.locked():
-            order = self._order(number)
-            if order["orderProgress"] != 400:
-                raise ControlError(409, f"order {number} is in {order['orderProgress']}, not 400")
-            now = fmt_dt(self.now())
-            for entry in reversed(order.get("ChangeReasonModelList") or []):
-                if entry["changeType"] == 4 and entry["changeFixDatetime"] is None:
-                    entry["changeFixDatetime"] = entry["changeCmplDatetime"] = now
-                    break
-            self.add_change_reason(number, 5)
-            back = self.meta[number]["previousProgress"] or 300
-            self.set_progress(number, back, "change confirmed")
-            return self.snapshot(number)
-
-    # ---- control: views -------------------------------------------------------------------------------------
-
-    def snapshot(self, number: str) -> dict[str, Any]:
-        with self.locked():
-            order = self._order(number)
-            meta = self.meta[number]
-            records = [
-                {"basketId": p["basketId"], **s}
-                for p in order["PackageModelList"]
-                for s in (p.get("ShippingModelList") or [])
-            ]
-            return {
-                "orderNumber": number,
-                "orderProgress": order["orderProgress"],
-                "shopOrderCfmDatetime": order.get("shopOrderCfmDatetime"),
-                "settledAt": fmt_dt(meta["settledAt"]),
-                "paid": meta["paid"],
-                "shippingRecords": records,
-                "history": copy.deepcopy(meta["history"]),
-                "order": copy.deepcopy(order),
-            }
-
-    def list_orders(self, progress: set[int] | None = None) -> dict[str, Any]:
-        with self.locked():
-            counts: dict[str, int] = {}
-            numbers = []
-            for number, order in self.orders.items():
-                counts[str(order["orderProgress"])] = counts.get(str(order["orderProgress"]), 0) + 1
-                if progress is None or order["orderProgress"] in progress:
-                    numbers.append(number)
-            return {
-                "total": len(self.orders),
-                "counts": counts,
-                "matched": len(numbers),
-                "orderNumbers": numbers,
-            }
-
-    def stock_report(self) -> dict[str, Any]:
-        with self.locked():
-            stock = [
-                {
-                    "manageNumber": k[0],
-                    "variantId": k[1],
-                    "quantity": r["quantity"],
-                    "updated": fmt_dt(r["updated"]),
-                }
-                for k, r in sorted(self.inventory.items())
-            ]
-            return {"stock": stock, "changes": copy.deepcopy(self.stock_changes)}

@@ -6,15 +6,15 @@ part of ``/_sandbox/``. See ``juchu_sandbox/README.md`` (section RSL) for the ch
 
 from juchu_sandbox.rsl.api import routes
 from juchu_sandbox.rsl.control import control_routes
-from juchu_sandbox.rsl.warehouse import (
+from juchu_sandbox.rsl.records import (
     CARRIER_CODE,
     CARRIER_NAME,
     DEFAULT_API_KEY,
     DEFAULT_MERCHANT,
     JST,
     RslError,
-    RslWarehouse,
 )
+from juchu_sandbox.rsl.warehouse import RslWarehouse
 
 __all__ = [
     "CARRIER_CODE",

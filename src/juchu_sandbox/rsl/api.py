@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from juchu_sandbox.rsl.warehouse import MAX_RESULTS_LIMIT, RslError, RslWarehouse
+from juchu_sandbox.rsl.records import MAX_RESULTS_LIMIT, RslError
+from juchu_sandbox.rsl.warehouse import RslWarehouse
 
 BASE = "/rsl/v1"
 

@@ -10,7 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from juchu_sandbox.rsl.api import error, read_json
-from juchu_sandbox.rsl.warehouse import RslError, RslWarehouse
+from juchu_sandbox.rsl.records import RslError
+from juchu_sandbox.rsl.warehouse import RslWarehouse
 
 BASE = "/_sandbox/rsl"
 
