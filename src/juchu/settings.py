@@ -7,10 +7,11 @@ immediate transactions. ``JUCHU_DATABASE_URL`` switches to PostgreSQL.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
+
+from juchu import crypto_keys
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("JUCHU_DATA_DIR", "var")).resolve()
@@ -21,23 +22,12 @@ def _flag(name: str, default: bool = False) -> bool:
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _secret_key() -> str:
-    """JUCHU_SECRET_KEY, or a key kept in the data directory (created on first run, mode 0600)."""
-    if key := os.environ.get("JUCHU_SECRET_KEY"):
-        return key
-    path = DATA_DIR / "secret.key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(50)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key)
-        return key
-
-
-SECRET_KEY = _secret_key()
+#: The key file when JUCHU_SECRET_KEY is unset (created on first run, mode 0600); ``juchu rotate-key`` replaces it.
+JUCHU_SECRET_KEY_FILE: Path | None = None if os.environ.get("JUCHU_SECRET_KEY") else DATA_DIR / "secret.key"
+#: Signs sessions and, through a key derived from it, encrypts the stored API keys and passwords (juchu.crypto).
+SECRET_KEY = os.environ.get("JUCHU_SECRET_KEY") or crypto_keys.load_or_create(DATA_DIR / "secret.key")
+#: Earlier secrets (JUCHU_OLD_SECRET_KEYS; secret.key.old/.new): they still open stored secrets and sessions.
+SECRET_KEY_FALLBACKS = crypto_keys.fallback_secrets(os.environ.get("JUCHU_OLD_SECRET_KEYS", ""), JUCHU_SECRET_KEY_FILE)
 DEBUG = _flag("JUCHU_DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("JUCHU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 
@@ -55,6 +45,7 @@ INSTALLED_APPS = [
     "juchu.mail",
     "juchu.runtime",
     "juchu.web",
+    "juchu.api",
     "juchu",  # the ``juchu`` management commands (serve, demo, run-sweeps)
 ]
 
@@ -67,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "juchu.web.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "juchu.web.urls"
@@ -82,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "juchu.web.context.workbench",
             ],
         },
     },
@@ -108,6 +101,9 @@ else:
                 ),
             },
             "TEST": {"NAME": os.environ.get("JUCHU_TEST_SQLITE_PATH") or None},
+            # Keep each thread's connection (and its page cache) across requests instead of reopening per request.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 
@@ -117,7 +113,44 @@ LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LOGIN_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_REDIRECT_URL = "top"
 USE_TZ = True
+
+# ---- access: sessions, lock-out, TLS, headers (docs/security.md "Access") ---------------------------------
+#: A login lasts JUCHU_SESSION_HOURS (8) and ends when the browser closes.
+SESSION_COOKIE_AGE = int(float(os.environ.get("JUCHU_SESSION_HOURS", "8")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+#: Failed logins that lock a username, and a client address, for JUCHU_LOGIN_LOCK_MINUTES after the last one.
+JUCHU_LOGIN_MAX_FAILURES = int(os.environ.get("JUCHU_LOGIN_MAX_FAILURES", "5"))
+JUCHU_LOGIN_IP_MAX_FAILURES = int(os.environ.get("JUCHU_LOGIN_IP_MAX_FAILURES", "20"))
+JUCHU_LOGIN_LOCK_MINUTES = int(os.environ.get("JUCHU_LOGIN_LOCK_MINUTES", "15"))
+#: Reverse proxies in front of the web app that append to X-Forwarded-For (0: use the socket's address).
+JUCHU_PROXY_COUNT = int(os.environ.get("JUCHU_PROXY_COUNT", "0"))
+#: Served over HTTPS by a TLS-terminating proxy that sets X-Forwarded-Proto (and redirects plain HTTP itself).
+JUCHU_HTTPS = _flag("JUCHU_HTTPS")
+if JUCHU_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("JUCHU_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_SSL_REDIRECT = _flag("JUCHU_SSL_REDIRECT")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+#: Bearer token for /metrics; unset = /metrics answers only requests from this machine (127.0.0.1, ::1).
+JUCHU_METRICS_TOKEN = os.environ.get("JUCHU_METRICS_TOKEN", "")
+#: /healthz says 503 when no runner (embedded runner, or Celery beat's tick) has beaten for this many seconds.
+JUCHU_HEALTH_RUNNER_SECONDS = float(os.environ.get("JUCHU_HEALTH_RUNNER_SECONDS", "120"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -138,11 +171,21 @@ JUCHU_STOCK_SYNC_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_SYNC_INTER
 JUCHU_STOCK_PUSH_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_PUSH_INTERVAL_SECONDS", "10"))
 #: Seconds a (stage, shop) lease lasts before another worker may take the sweep over.
 JUCHU_LEASE_SECONDS = int(os.environ.get("JUCHU_LEASE_SECONDS", "60"))
+#: Seconds a claimed batch (shipment requests, effects) stays handed out before another worker may send it again.
+JUCHU_CLAIM_SECONDS = int(os.environ.get("JUCHU_CLAIM_SECONDS", "120"))
+#: Redis URL of the scale-out runtime's Celery broker (``juchu worker``, ``juchu scheduler``); unset = embedded.
+JUCHU_BROKER_URL = os.environ.get("JUCHU_BROKER_URL", "")
+
+#: Days after completion or cancellation when a buyer's personal data is replaced by a marker (0 = never);
+#: see orders/purge.py and docs/security.md.
+JUCHU_PURGE_AFTER_DAYS = int(os.environ.get("JUCHU_PURGE_AFTER_DAYS", "365"))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A safety net: e-mail addresses and phone numbers are masked in whatever reaches the handler.
+    "filters": {"personal_data": {"()": "juchu.logfilters.PersonalDataFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]}},
     "loggers": {"juchu": {"handlers": ["console"], "level": os.environ.get("JUCHU_LOG_LEVEL", "INFO")}},
 }

@@ -96,10 +96,10 @@ def served(tmp_path: Path) -> Iterator[tuple[int, Path, subprocess.Popen, Path]]
 def test_serve_answers_with_waitress_and_runs_the_pipeline(served) -> None:
     port, data_dir, process, log = served
 
-    # the home page sends the operator on
+    # the home page sends an anonymous visitor to the login page
     home = get(port, "/")
     assert home.status in (301, 302), home.status
-    assert home.getheader("Location") == "/admin/"
+    assert home.getheader("Location") == "/login/?next=/"
 
     # the server is waitress, not Django's development server
     login = get(port, "/admin/login/")

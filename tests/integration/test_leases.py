@@ -57,3 +57,26 @@ def test_sweeps_take_one_lease_per_shop_and_per_warehouse(world, fakes, clock) -
     scopes = set(Lease.objects.values_list("stage", "scope"))
     shop, warehouse = world["shop"].pk, world["warehouse"].pk
     assert {("mall_sync", shop), ("advance", shop), ("submit", warehouse), ("collect", warehouse)} <= scopes
+
+
+def test_a_restarted_runner_frees_the_leases_of_a_dead_process_of_its_host_only(db) -> None:
+    import socket
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    from juchu.runtime import leases
+    from juchu.runtime.models import Lease
+
+    # given a lease held by a process of this host that has exited, and one held by another host
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    now = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    host = socket.gethostname()
+    Lease.objects.create(stage="advance", scope=1, holder=f"{host}:{dead_pid}:1", expires_at=now + timedelta(minutes=1))
+    Lease.objects.create(stage="advance", scope=2, holder="other-host:1:1", expires_at=now + timedelta(minutes=1))
+
+    # when the runner starts, then only the dead local holder's lease is free at once
+    assert leases.free_dead_local(now) == 1
+    assert leases.acquire("advance", 1, "me", now, 60)
+    assert not leases.acquire("advance", 2, "me", now, 60)

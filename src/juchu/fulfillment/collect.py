@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from juchu.catalog.models import Allocation, Stock
@@ -24,6 +24,7 @@ from juchu.domain.model import TagSource
 from juchu.domain.status import PackageStatus
 from juchu.fulfillment.models import Parcel, RequestState, Shipment, ShipmentRequest, Warehouse
 from juchu.orders import writes
+from juchu.orders.locking import lock_orders
 from juchu.orders.models import Order, OrderEvent
 from juchu.orders.models import Package as PackageRow
 
@@ -60,10 +61,16 @@ def record_results(
     """Record results the warehouse reported (by API or by file) and, when given, the next cursor."""
     counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
+        # One recorder per warehouse at a time (a lease taken over from a slow worker may overlap it): the
+        # second waits here, then finds the shipments recorded and changes nothing. Then the orders, before
+        # their packages and stock, in the order every sweep locks them (juchu.orders.locking).
+        if connection.features.has_select_for_update:
+            list(Warehouse.objects.select_for_update().filter(pk=warehouse.pk).values_list("id", flat=True))
         requests = {
             r.request_id: r
             for r in ShipmentRequest.objects.filter(warehouse=warehouse, request_id__in=[x.request_id for x in results])
         }
+        lock_orders(r.order_id for r in requests.values())
         events: list[OrderEvent] = []
         for result in results:
             request = requests.get(result.request_id)
@@ -155,8 +162,17 @@ def _consume_stock(request: ShipmentRequest) -> None:
             "id", "warehouse_id", "product_id", "quantity"
         )
     )
+    units: dict[int, int] = defaultdict(int)
+    stock_ids = {
+        (warehouse_id, product_id): stock_id
+        for stock_id, warehouse_id, product_id in Stock.objects.filter(
+            warehouse_id__in={r[1] for r in rows}, product_id__in={r[2] for r in rows}
+        ).values_list("id", "warehouse_id", "product_id")
+    }
     for _id, warehouse_id, product_id, quantity in rows:
-        Stock.objects.filter(warehouse_id=warehouse_id, product_id=product_id).update(
-            on_hand=F("on_hand") - quantity, allocated=F("allocated") - quantity
-        )
+        if (warehouse_id, product_id) in stock_ids:
+            units[stock_ids[(warehouse_id, product_id)]] += quantity
+    # Stock rows by ascending id, the order advance locks them in: the two sweeps never wait in a cycle.
+    for stock_id, quantity in sorted(units.items()):
+        Stock.objects.filter(id=stock_id).update(on_hand=F("on_hand") - quantity, allocated=F("allocated") - quantity)
     Allocation.objects.filter(id__in=[r[0] for r in rows]).delete()

@@ -6,6 +6,7 @@ from datetime import time
 
 from django.db import models
 
+from juchu.crypto_fields import EncryptedJSONField
 from juchu.domain.calendar import WarehouseCalendar
 
 
@@ -17,8 +18,8 @@ class Warehouse(models.Model):
     #: Which connector speaks to it ("rsl", "selfship", "fake", or "" for none yet).
     connector = models.CharField(max_length=40, blank=True)
     api_base_url = models.URLField(blank=True)
-    #: The warehouse API's keys (RSL: api key and merchant id); encrypted at rest with the security issue.
-    credentials = models.JSONField(default=dict, blank=True)
+    #: The warehouse API's keys (RSL: api key and merchant id), sealed at rest (juchu.crypto); never shown.
+    credentials = EncryptedJSONField(default=dict, blank=True)
     cutoff = models.TimeField(default=time(15, 29))
     every_day = models.BooleanField(default=True, help_text="毎日出荷 (RSL)")
     observe_holidays = models.BooleanField(default=False, help_text="祝日は出荷しない")

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -30,13 +31,13 @@ from juchu.domain.model import Address, TagSource
 from juchu.domain.status import OrderStatus, PackageStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
 from juchu.orders import writes
+from juchu.orders.locking import lock_orders
 from juchu.orders.models import Order, OrderEvent
 from juchu.orders.models import Package as PackageRow
 from juchu.shops.models import DeliveryMethodMapping
 
 log = logging.getLogger("juchu.submit")
 BATCH = 100
-CLAIM = timedelta(seconds=120)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,9 @@ def claim_requests(warehouse: Warehouse, now: datetime) -> list[ShipmentRequestD
             return []
         ids = [r.pk for r in requests]
         ShipmentRequest.objects.filter(id__in=ids).update(
-            next_attempt_at=now + CLAIM, attempts=F("attempts") + 1, sent_at=now
+            next_attempt_at=now + timedelta(seconds=settings.JUCHU_CLAIM_SECONDS),
+            attempts=F("attempts") + 1,
+            sent_at=now,
         )
         return _payloads(requests)
 
@@ -141,6 +144,9 @@ def record_answers(answers: dict[str, ItemResult], now: datetime) -> SubmitResul
     """Store the warehouse's answer to each request; move orders whose packages are all accepted."""
     accepted = rejected = retried = 0
     with transaction.atomic():
+        # Orders first, then their requests (juchu.orders.locking): an advance batch that holds one of these
+        # orders is waited for, never deadlocked with, and the orders are read after it committed.
+        lock_orders(ShipmentRequest.objects.filter(request_id__in=list(answers)).values_list("order_id", flat=True))
         requests = list(ShipmentRequest.objects.filter(request_id__in=list(answers)).select_related("order"))
         events: list[OrderEvent] = []
         touched_orders: set[int] = set()

@@ -17,7 +17,7 @@ from juchu.domain.model import TagSource
 from juchu.domain.pipeline import NOT_OVERRIDABLE
 from juchu.domain.status import CANCELLABLE_AT_ONCE, EDITABLE, OrderStatus, PackageStatus
 from juchu.domain.tags import SYSTEM_TAGS
-from juchu.orders import writes
+from juchu.orders import search, writes
 from juchu.orders.advance import advance_orders
 from juchu.orders.models import Order, OrderEvent, OrderTag, RemovedTag
 from juchu.orders.models import Package as PackageRow
@@ -230,6 +230,7 @@ def edit_package(
         for name, value in changes.items():
             setattr(package, name, value)
         package.save(update_fields=list(changes))
+        search.reindex([order.pk])
         events = _back_to_checked(order, now, actor)
         writes.bump_version(order, now, due_at=now)
         events.append(

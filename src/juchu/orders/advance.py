@@ -55,6 +55,16 @@ def advance_due_orders(
 
     ``context`` (policies, rules, calendars) may be shared by the batches of one sweep.
     """
+    try:
+        return _advance_batch(now, limit, shop_id, context, lock_stock=False)
+    except StockTaken:
+        # Another sweep took stock this batch counted on: decide the batch again, reading the stock under lock.
+        return _advance_batch(now, limit, shop_id, context, lock_stock=True)
+
+
+def _advance_batch(
+    now: datetime, limit: int, shop_id: int | None, context: SweepContext | None, lock_stock: bool
+) -> AdvanceResult:
     with transaction.atomic():
         query = Order.objects.filter(due_at__lte=now)
         if shop_id is not None:
@@ -66,7 +76,7 @@ def advance_due_orders(
             return AdvanceResult(0, 0)
         warehouse_of = {row["id"]: row["warehouse_id"] for row in rows}
         snapshots = build_snapshots(rows)
-        return _decide_and_write(list(snapshots.values()), warehouse_of, now, context)
+        return _decide_and_write(list(snapshots.values()), warehouse_of, now, context, lock_stock)
 
 
 def advance_orders(order_ids: list[int], now: datetime) -> AdvanceResult:
@@ -77,11 +87,19 @@ def advance_orders(order_ids: list[int], now: datetime) -> AdvanceResult:
             query = query.select_for_update(of=("self",))
         rows = list(query.values(*ORDER_FIELDS))
         warehouse_of = {row["id"]: row["warehouse_id"] for row in rows}
-        return _decide_and_write(list(build_snapshots(rows).values()), warehouse_of, now)
+        return _decide_and_write(list(build_snapshots(rows).values()), warehouse_of, now, lock_stock=True)
+
+
+class StockTaken(writes.StaleBatch):
+    """Stock this batch allocated was taken by another sweep meanwhile; the batch was rolled back."""
 
 
 def _decide_and_write(
-    snapshots: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime, ctx: SweepContext | None = None
+    snapshots: list[OrderSnapshot],
+    warehouse_of: dict[int, int],
+    now: datetime,
+    ctx: SweepContext | None = None,
+    lock_stock: bool = True,
 ) -> AdvanceResult:
     ctx = ctx if ctx is not None and ctx.now == now else SweepContext(now)
     decisions: dict[int, Decision] = {}
@@ -89,26 +107,33 @@ def _decide_and_write(
         decisions[snap.id] = decide(snap, ctx.pipeline(snap, warehouse_of[snap.id]))
     wanting = [s for s in snapshots if decisions[s.id].needs_allocation]
     if wanting:
-        allocated, shortages = _allocate(wanting, warehouse_of, now)
+        allocated, shortages, taken = _allocate(wanting, warehouse_of, now, lock_stock)
         for snap in wanting:
             ok = snap.id in allocated
             decisions[snap.id] = after_allocation(decisions[snap.id], snap, ok, shortages.get(snap.id, ""))
     else:
-        allocated = set()
+        allocated, taken = set(), {}
     _write(snapshots, decisions, allocated, now)
+    _take_stock(taken)
     moved = sum(1 for d in decisions.values() if d.transitions)
     return AdvanceResult(len(snapshots), moved)
 
 
 def _allocate(
-    wanting: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime
-) -> tuple[set[int], dict[int, str]]:
-    """Allocate stock to the orders that wait for it, per warehouse; write the allocation rows."""
+    wanting: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime, lock_stock: bool
+) -> tuple[set[int], dict[int, str], dict[int, int]]:
+    """Allocate stock to the orders that wait for it, per warehouse; write the allocation rows.
+
+    Returns the allocated orders, the shortages and the units to take per stock row (see :func:`_take_stock`).
+    With ``lock_stock`` the stock rows are read under lock (no other sweep can take them meanwhile);
+    without, they are read as they are, which lets sweeps of several shops allocate from one warehouse at once.
+    """
     by_warehouse: dict[int, list[OrderSnapshot]] = defaultdict(list)
     for snap in wanting:
         by_warehouse[warehouse_of[snap.id]].append(snap)
     allocated: set[int] = set()
     shortages: dict[int, str] = {}
+    units: dict[int, int] = defaultdict(int)
     for warehouse_id, snaps in sorted(by_warehouse.items()):
         demands = [
             Demand(
@@ -122,7 +147,7 @@ def _allocate(
         sets = set_components(codes)
         skus = codes | {component for parts in sets.values() for component, _q in parts}
         stock_query = Stock.objects.filter(warehouse_id=warehouse_id, product__code__in=skus)
-        if connection.features.has_select_for_update:
+        if lock_stock and connection.features.has_select_for_update:
             stock_query = stock_query.select_for_update(of=("self",)).order_by("id")
         stock = {
             code: (sid, pid, on_hand - alloc)
@@ -143,21 +168,33 @@ def _allocate(
                 taken[a.sku] += a.quantity
         for order_id in result.shortages:
             shortages[order_id] = result.explain_shortage(order_id)
-        if taken:
-            table = connection.ops.quote_name(Stock._meta.db_table)
-            params = [(quantity, stock[sku][0], quantity) for sku, quantity in sorted(taken.items())]
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {table} SET allocated = allocated + %s WHERE id = %s AND allocated <= on_hand - %s",
-                    params,
-                )
-                changed = cursor.rowcount
-            if changed != len(params):  # only possible if a stock row changed under us: never oversell
-                raise writes.StaleBatch("stock changed during allocation")
+        for sku, quantity in taken.items():
+            units[stock[sku][0]] += quantity
         writes.insert_rows(
             AllocationRow, ("order_id", "line_id", "warehouse_id", "product_id", "quantity", "created_at"), rows
         )
-    return allocated, shortages
+    return allocated, shortages, units
+
+
+def _take_stock(units: dict[int, int]) -> None:
+    """Count the allocated units on their stock rows, last in the transaction so the row locks are held briefly.
+
+    Each row changes only while it still has the units free (``allocated <= on_hand - units``), checked by the
+    database at the moment of the update: whatever other sweeps took meanwhile, stock is never oversold. A row
+    without them rolls the whole batch back (:class:`StockTaken`). Rows go by ascending id, the order every
+    sweep that writes stock follows.
+    """
+    if not units:
+        return
+    table = connection.ops.quote_name(Stock._meta.db_table)
+    params = [(quantity, stock_id, quantity) for stock_id, quantity in sorted(units.items())]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET allocated = allocated + %s WHERE id = %s AND allocated <= on_hand - %s", params
+        )
+        changed = cursor.rowcount
+    if changed != len(params):
+        raise StockTaken("stock changed during allocation")
 
 
 def _write(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -22,12 +23,12 @@ from juchu.domain.model import TagSource
 from juchu.domain.status import PackageStatus
 from juchu.fulfillment.models import RequestState, Shipment, ShipmentRequest
 from juchu.orders import writes
+from juchu.orders.locking import lock_orders
 from juchu.orders.models import Effect, Order, OrderEvent, OrderTag
 from juchu.orders.models import Package as PackageRow
 from juchu.shops.models import Shop
 
 log = logging.getLogger("juchu.dispatch")
-CLAIM = timedelta(seconds=120)
 #: Whole-call error codes that say the connection, not the item, is wrong.
 CONNECTION_CODES = frozenset({"AUTH", "CONFIG", "FORBIDDEN", "RATE_LIMIT"})
 BATCH = 100
@@ -55,7 +56,7 @@ def claim(kinds: list[EffectKind], now: datetime, limit: int = BATCH, shop_id: i
         effects = list(query.order_by("next_attempt_at", "id")[:limit])
         if effects:
             Effect.objects.filter(id__in=[e.pk for e in effects]).update(
-                next_attempt_at=now + CLAIM, attempts=F("attempts") + 1
+                next_attempt_at=now + timedelta(seconds=settings.JUCHU_CLAIM_SECONDS), attempts=F("attempts") + 1
             )
             for effect in effects:
                 effect.attempts += 1
@@ -85,7 +86,12 @@ def record(
         return EffectState.DONE.value
     message = f"{answer.code} {answer.message}".strip()
     if answer.outcome is Outcome.REJECTED:
-        Effect.objects.filter(pk=effect.pk).update(state=EffectState.FAILED.value, last_error=message)
+        # Only a pending row: a late answer from a worker whose claim expired must not undo another's success.
+        failed = Effect.objects.filter(pk=effect.pk, state=EffectState.PENDING.value).update(
+            state=EffectState.FAILED.value, last_error=message
+        )
+        if not failed:
+            return _state_of(effect)
         events.append(
             writes.event(
                 effect.order_id,
@@ -98,10 +104,14 @@ def record(
         if on_failed:
             on_failed(effect, message)
         return EffectState.FAILED.value
-    Effect.objects.filter(pk=effect.pk).update(
+    Effect.objects.filter(pk=effect.pk, state=EffectState.PENDING.value).update(
         next_attempt_at=now + timedelta(seconds=retry_delay_seconds(effect.attempts)), last_error=message
     )
     return EffectState.PENDING.value
+
+
+def _state_of(effect: Effect) -> str:
+    return Effect.objects.filter(pk=effect.pk).values_list("state", flat=True).get()
 
 
 def tally(states: list[str]) -> DispatchResult:
@@ -123,11 +133,13 @@ def dispatch_mall_effects(now: datetime, shop_id: int | None = None) -> Dispatch
     for effect in effects:
         by_shop[orders[effect.order_id].shop_id].append(effect)
     answers: dict[int, ItemResult] = {}
+    unconfirmed = _confirmations_elsewhere(effects)
     for effects_of_shop in by_shop.values():
         shop = orders[effects_of_shop[0].order_id].shop
-        answers.update(_call_mall(shop, effects_of_shop, orders))
+        answers.update(_call_mall(shop, effects_of_shop, orders, unconfirmed))
     states = []
     with transaction.atomic():
+        lock_orders(e.order_id for e in effects)  # orders before effects: see juchu.orders.locking
         events: list[OrderEvent] = []
         for effect in effects:
             states.append(
@@ -167,12 +179,32 @@ def _read_back(effects: list[Effect], orders: dict[int, Order], now: datetime) -
                 continue
             fetched = connector.fetch_orders([o.mall_order_number for o in shop_orders])
         except (ConnectorError, registry.UnknownConnector) as exc:
-            log.info("read-back after confirm for shop %s failed (the next sync catches up): %s", shop.code, exc)
+            # The error's code only: a mall's message may quote the buyer.
+            code = getattr(exc, "code", "") or exc.__class__.__name__
+            log.info("read-back after confirm for shop %s failed (the next sync catches up): %s", shop.code, code)
             continue
         import_orders(shop, fetched.orders, now)
 
 
-def _call_mall(shop: Shop, effects: list[Effect], orders: dict[int, Order]) -> dict[int, ItemResult]:
+def _confirmations_elsewhere(effects: list[Effect]) -> set[int]:
+    """Orders of these shipping reports whose mall confirmation is still pending outside this batch.
+
+    A mall refuses a shipping report for an order it has not confirmed (Rakuten: not yet 発送待ち) — for good.
+    The embedded runner always confirms long before the warehouse ships; with several workers the
+    confirmation may still be claimed by another (or a killed) worker, so the report waits for it.
+    """
+    reports = {e.order_id for e in effects if e.kind == EffectKind.MALL_REPORT.value}
+    if not reports:
+        return set()
+    pending = Effect.objects.filter(
+        order_id__in=reports, kind=EffectKind.MALL_CONFIRM.value, state=EffectState.PENDING.value
+    ).exclude(id__in=[e.pk for e in effects])
+    return set(pending.values_list("order_id", flat=True))
+
+
+def _call_mall(
+    shop: Shop, effects: list[Effect], orders: dict[int, Order], unconfirmed: set[int] | frozenset[int] = frozenset()
+) -> dict[int, ItemResult]:
     try:
         connector = _mall(shop)
     except registry.UnknownConnector as exc:
@@ -187,7 +219,16 @@ def _call_mall(shop: Shop, effects: list[Effect], orders: dict[int, Order]) -> d
             for answer in connector.confirm(list(by_number)):
                 if answer.key in by_number:
                     answers[by_number[answer.key].pk] = answer
-        reports = [e for e in effects if e.kind == EffectKind.MALL_REPORT.value]
+        # A confirmation that is to be retried holds its order's report back too (see _confirmations_elsewhere).
+        unconfirmed = set(unconfirmed) | {
+            e.order_id for e in confirms if e.pk not in answers or answers[e.pk].outcome is Outcome.RETRY
+        }
+        reports = []
+        for effect in (e for e in effects if e.kind == EffectKind.MALL_REPORT.value):
+            if effect.order_id in unconfirmed:
+                answers[effect.pk] = ItemResult(effect.key, Outcome.RETRY, "WAIT_CONFIRM", "注文確認の完了待ち")
+            else:
+                reports.append(effect)
         if reports:
             batch = _reports(reports, orders)
             by_key = {r.key: e for r, e in batch}
@@ -288,6 +329,7 @@ def dispatch_withdrawals(now: datetime, shop_id: int | None = None) -> DispatchR
         answers[effect.pk] = results
     states = []
     with transaction.atomic():
+        lock_orders(e.order_id for e in effects)  # orders before requests and effects: see juchu.orders.locking
         events: list[OrderEvent] = []
         for effect in effects:
             results = answers[effect.pk]

@@ -19,7 +19,7 @@ from juchu.connectors.base import ItemResult, MallOrder, Outcome
 from juchu.domain.identity import content_hash, duplicate_fingerprint
 from juchu.domain.status import OrderStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest
-from juchu.orders import writes
+from juchu.orders import search, writes
 from juchu.orders.models import Order, OrderEvent, OrderLine
 from juchu.orders.models import Package as PackageRow
 from juchu.shops.models import Shop
@@ -127,6 +127,7 @@ def _import_batch(shop: Shop, orders: list[MallOrder], now: datetime, actor: str
         mappings = _mappings(shop, orders)
         events: list[OrderEvent] = []
         fresh: dict[str, MallOrder] = {}
+        touched: list[str] = []
         for order in orders:
             row = existing.get(order.mall_order_number)
             if row is None:
@@ -135,10 +136,15 @@ def _import_batch(shop: Shop, orders: list[MallOrder], now: datetime, actor: str
                 result.created.append(order.mall_order_number)
             elif _update(row, order, mappings, now, events, actor):
                 result.updated.append(order.mall_order_number)
+                touched.append(order.mall_order_number)
             else:
                 result.unchanged.append(order.mall_order_number)
         _create_all(shop, list(fresh.values()), mappings, now, events)
         writes.insert_events(events)
+        touched += fresh
+        search.reindex(
+            list(Order.objects.filter(shop=shop, mall_order_number__in=touched).values_list("id", flat=True))
+        )
 
 
 def _mappings(shop: Shop, orders: list[MallOrder]) -> dict[tuple[str, str], int]:

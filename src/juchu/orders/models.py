@@ -56,13 +56,25 @@ class Order(models.Model):
     #: Hash of the mall's content, to notice a change at the mall.
     content_hash = models.CharField(max_length=64, blank=True)
     warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.PROTECT, related_name="orders")
+    #: When the buyer's personal data was replaced by a marker (orders/purge.py); NULL while it is kept.
+    personal_data_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "mall_order_number"], name="uniq_shop_order_number")]
         indexes = [
             models.Index(fields=["due_at"], name="order_due", condition=models.Q(due_at__isnull=False)),
-            models.Index(fields=["status", "ordered_at"], name="order_status_date"),
+            # The list's keyset pages: (sort column, id) per tab and over every tab (orders/queries.py).
+            models.Index(fields=["status", "ordered_at", "id"], name="order_status_date_id"),
+            models.Index(fields=["ordered_at", "id"], name="order_date_id"),
+            # The top page's stuck orders: status and how long it has been in it.
+            models.Index(fields=["status", "status_changed_at"], name="order_status_since"),
             models.Index(fields=["shop", "status"], name="order_shop_status"),
+            # The purge's due orders: final, finished long ago, personal data still kept (orders/purge.py).
+            models.Index(
+                fields=["status", "status_changed_at"],
+                name="order_purge_due",
+                condition=models.Q(personal_data_purged_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,3 +217,18 @@ class Effect(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "kind", "next_attempt_at"], name="effect_due")]
+
+
+class OrderSearchTerm(models.Model):
+    """One normalised search term of an order (its number, a name, a phone number, an e-mail); see search.py."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="search_terms", db_index=False)
+    term = models.CharField(max_length=100)
+    #: The order's ``ordered_at``, kept here so that a search reads its newest matches from this index alone.
+    ordered_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["term", "ordered_at", "order"], name="order_search_term"),
+            models.Index(fields=["order"], name="order_search_order"),
+        ]

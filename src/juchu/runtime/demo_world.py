@@ -59,8 +59,13 @@ def configure(
     with_unmapped: bool = True,
     scarce_stock: bool = True,
     rate_per_second: int = 50,
+    suffix: str = "",
 ) -> DemoWorld:
-    """Build (or refresh) the demo world in Juchu and tell the sandbox the same catalogue and stock."""
+    """Build (or refresh) the demo world in Juchu and tell the sandbox the same catalogue and stock.
+
+    ``suffix`` names a second, third … shop and warehouse (``demo-rakuten-2`` on ``rsl-2``), each on its own
+    sandbox, for the multi-shop benchmarks; the products are shared.
+    """
     catalogue = [*CATALOGUE, UNMAPPED] if with_unmapped else list(CATALOGUE)
     stock = dict(STOCK) if scarce_stock else {sku: 100_000 for sku in STOCK}
     with httpx.Client(base_url=sandbox_url, timeout=10) as control:
@@ -68,7 +73,7 @@ def configure(
         control.put("/_sandbox/rsl/stock", json=stock).raise_for_status()
     with transaction.atomic():
         warehouse, _ = Warehouse.objects.update_or_create(
-            code="rsl",
+            code=f"rsl{suffix}",
             defaults={
                 "name": "RSL (サンドボックス)",
                 "connector": "rsl",
@@ -79,9 +84,9 @@ def configure(
         )
         credentials = {**SANDBOX_RAKUTEN, "rate_per_second": rate_per_second, "rate_burst": rate_per_second}
         shop, _ = Shop.objects.update_or_create(
-            code="demo-rakuten",
+            code=f"demo-rakuten{suffix}",
             defaults={
-                "name": "デモ茶舗 楽天市場店",
+                "name": f"デモ茶舗 楽天市場店{suffix}",
                 "mall": Mall.RAKUTEN,
                 "warehouse": warehouse,
                 "connector": "rakuten",

@@ -46,6 +46,14 @@ class EmbeddedRunner(threading.Thread):
 
     def run(self) -> None:
         """Loop until stopped; one failing pass never ends the loop."""
+        try:
+            freed = leases.free_dead_local(self._clock())
+            if freed:
+                log.info("freed %d sweep lease(s) of a process of this host that is gone", freed)
+        except Exception:
+            log.exception("could not free the leases of dead processes; they expire on their own")
+        finally:
+            close_old_connections()
         while not self._stopping.is_set():
             started = time.monotonic()
             try:

@@ -27,8 +27,10 @@ from juchu.mail.sending import send_due_mails
 from juchu.orders.advance import advance_all_due
 from juchu.orders.dispatch import dispatch_mall_effects, dispatch_withdrawals
 from juchu.orders.models import Effect, Order
+from juchu.orders.purge import has_due, purge_due
 from juchu.orders.sync import sync_shop
 from juchu.runtime import leases
+from juchu.runtime.models import Lease
 from juchu.shops.models import Shop
 
 log = logging.getLogger("juchu.runtime")
@@ -150,8 +152,17 @@ def _mail(shop_id: int, now: datetime) -> int:
 _MALL_KINDS = (EffectKind.MALL_CONFIRM, EffectKind.MALL_REPORT, EffectKind.MALL_CANCEL, EffectKind.WITHDRAWAL)
 _MAIL_KINDS = (EffectKind.THANKS_MAIL, EffectKind.SHIPPING_MAIL, EffectKind.CANCEL_MAIL)
 
+
 #: The stages in pipeline order. Shop stages are leased per (stage, shop id), warehouse stages per
 #: (stage, warehouse id): workers share the work across shops and warehouses, never within one.
+def _purge_scopes(now: datetime) -> list[int]:
+    """The personal-data purge (JUCHU_PURGE_AFTER_DAYS) runs once a day, or again while a backlog is left."""
+    last = Lease.objects.filter(stage="purge", scope=0).values_list("last_run_at", flat=True).first()
+    daily = last is None or last <= now - timedelta(days=1)
+    backlog = has_due(now - timedelta(days=1))  # still due a day later: the previous run hit its cap
+    return [0] if (daily or backlog) and has_due(now) else []
+
+
 STAGES: dict[str, Stage] = {
     "mall_sync": Stage(_shops_due_for_sync, _mall_sync),
     "advance": Stage(_shops_with_due_orders, _advance),
@@ -163,6 +174,7 @@ STAGES: dict[str, Stage] = {
     ),
     "mail": Stage(_shops_with_due_effects(_MAIL_KINDS), _mail),
     "stock_push": Stage(_shops_due_for_stock_push, _stock_push),
+    "purge": Stage(lambda now: _purge_scopes(now), lambda _scope, now: purge_due(now)),
 }
 
 
@@ -195,7 +207,18 @@ def run_stage(stage: str, now: datetime) -> int | None:
 
 
 #: One pass: advance runs again after the outside answered, so a result moves its order in the same pass.
-PASS = ("mall_sync", "stock_sync", "advance", "submit", "collect", "report", "advance", "mail", "stock_push")
+PASS = (
+    "mall_sync",
+    "stock_sync",
+    "advance",
+    "submit",
+    "collect",
+    "report",
+    "advance",
+    "mail",
+    "stock_push",
+    "purge",
+)
 
 
 def run_all(now: datetime) -> dict[str, int | None]:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.db import models
 
+from juchu.crypto_fields import EncryptedJSONField
 from juchu.domain.model import PaymentKind, ShopPolicy
 
 
@@ -47,8 +48,8 @@ class Shop(models.Model):
     #: Which connector speaks to the mall ("" = none: orders by hand/CSV; "fake" in tests).
     connector = models.CharField(max_length=40, blank=True)
     api_base_url = models.URLField(blank=True)
-    #: The mall's API keys (e.g. Rakuten serviceSecret and licenseKey); encrypted at rest with the security issue.
-    credentials = models.JSONField(default=dict, blank=True)
+    #: The mall's API keys (e.g. Rakuten serviceSecret and licenseKey), sealed at rest (juchu.crypto); never shown.
+    credentials = EncryptedJSONField(default=dict, blank=True)
     #: When the mall's API key stops working (Rakuten licenseKey: 90 days); warned about 14 days ahead.
     key_expires_on = models.DateField(null=True, blank=True)
     sync_cursor = models.DateTimeField(null=True, blank=True)

@@ -50,6 +50,34 @@ def test_confirm_in_batches_of_100_with_per_number_errors():
     assert len(results) == 150
 
 
+def test_confirming_again_an_order_already_confirmed_is_success_not_a_refusal():
+    # given an order the shop confirmed already (a worker was killed before it recorded the answer)
+    rms, _, connector = make_connector()
+    confirmed = {**SIMPLE, "orderNumber": "n001", "shopOrderCfmDatetime": "2025-04-10T10:00:00+0900"}
+    never = {**SIMPLE, "orderNumber": "n002", "shopOrderCfmDatetime": None}
+    rms.add(confirmed, never)
+    refused = {
+        "MessageModelList": [
+            {
+                "messageType": "ERROR",
+                "messageCode": "ORDER_EXT_API_CONFIRM_ORDER_ERROR_004",
+                "message": "注文確認待ちではないため、注文確認できません。",
+                "orderNumber": number,
+            }
+            for number in ("n001", "n002")
+        ]
+    }
+    rms.routes["confirmOrder"] = answering(httpx.Response(200, json=refused))
+
+    # when it is confirmed again
+    results = connector.confirm(["n001", "n002"])
+
+    # then Rakuten's refusal of the confirmed one counts as done; the other refusal stands
+    assert results[0] == ItemResult("n001", Outcome.ACCEPTED, data={"note": "確認済みでした"})
+    assert results[1].outcome is Outcome.REJECTED and results[1].code == "ORDER_EXT_API_CONFIRM_ORDER_ERROR_004"
+    assert rms.bodies("getOrder/")[0]["orderNumberList"] == ["n001", "n002"]
+
+
 def test_cancel_sends_the_reason_code_and_reports_acceptance():
     rms, _, connector = make_connector()
 

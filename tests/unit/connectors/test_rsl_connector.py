@@ -543,3 +543,12 @@ def test_missing_credentials_fail_every_call_as_config_without_raising_at_constr
 def test_the_registry_builds_an_rsl_connector_by_name():
     built = registry.warehouse_connector("rsl", SETTINGS)
     assert isinstance(built, RslConnector)
+
+
+def test_a_stock_level_beyond_what_the_books_can_hold_is_a_mapping_error_naming_the_sku() -> None:
+    from juchu.connectors.warehouses.rsl.mapping import MAX_STOCK, MappingError, stock_from_json
+
+    assert stock_from_json({"sku": "TEA-01", "available": MAX_STOCK}).quantity == MAX_STOCK
+    with pytest.raises(MappingError, match="範囲外") as raised:
+        stock_from_json({"sku": "TEA-01", "available": MAX_STOCK + 1})
+    assert (raised.value.key, raised.value.field) == ("TEA-01", "available")

@@ -27,6 +27,7 @@ from juchu.management.commands.serve import stop_on_sigterm
 from juchu.orders.models import Order
 from juchu.runtime import demo_world, sandbox_process
 from juchu.runtime.runner import EmbeddedRunner
+from juchu.web.auth import Role, set_role
 
 SETTLED = {"completed", "cancelled", "awaiting_check"}
 PAYMENT_MIX = {"1": 6, "2": 2, "9": 2}  # card, 代金引換, bank transfer
@@ -49,6 +50,12 @@ class Command(BaseCommand):
         parser.add_argument("--ship-delay", type=float, default=5.0, help="RSLが出荷するまでの秒数")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
+            "--sandbox-url",
+            default=None,
+            help="起動済みのサンドボックス (juchu sandbox) を使う。子プロセスを起動しない",
+        )
+        parser.add_argument("--plenty-stock", action="store_true", help="抹茶 (TEA-03) も在庫を十分にする")
+        parser.add_argument(
             "--until-done",
             action="store_true",
             help="全注文が 完了・キャンセル・確認待 になったら終了し、結果を1行のJSONで出力",
@@ -64,13 +71,16 @@ class Command(BaseCommand):
         # The sandbox answers at once: sync often, so the demo moves in seconds.
         settings.JUCHU_SYNC_INTERVAL_SECONDS = 1.0
         settings.JUCHU_STOCK_SYNC_INTERVAL_SECONDS = 30.0
-        try:
-            sandbox = sandbox_process.start(
-                options["sandbox_port"], seed=options["seed"], ship_delay=options["ship_delay"]
-            )
-        except sandbox_process.SandboxFailed as exc:
-            raise CommandError(str(exc)) from exc
-        sandbox_url = f"http://127.0.0.1:{options['sandbox_port']}"
+        sandbox = None
+        sandbox_url = (options["sandbox_url"] or "").rstrip("/")
+        if not sandbox_url:
+            try:
+                sandbox = sandbox_process.start(
+                    options["sandbox_port"], seed=options["seed"], ship_delay=options["ship_delay"]
+                )
+            except sandbox_process.SandboxFailed as exc:
+                raise CommandError(str(exc)) from exc
+            sandbox_url = f"http://127.0.0.1:{options['sandbox_port']}"
         server = None
         runner = EmbeddedRunner()
         stop = threading.Event()
@@ -78,7 +88,10 @@ class Command(BaseCommand):
         try:
             # --until-done must end: without the scarce SKU no order waits for stock forever.
             demo_world.configure(
-                sandbox_url, grace_seconds=options["grace"], with_unmapped=False, scarce_stock=not options["until_done"]
+                sandbox_url,
+                grace_seconds=options["grace"],
+                with_unmapped=False,
+                scarce_stock=not (options["until_done"] or options["plenty_stock"]),
             )
             password = self._demo_user()
             runner.start()
@@ -89,8 +102,8 @@ class Command(BaseCommand):
                 threading.Thread(target=generator.run, name="juchu-demo-orders", daemon=True).start()
             self.stdout.write(
                 f"Juchu demo\n"
-                f"  画面 (UI):     http://{options['host']}:{options['port']}/admin/\n"
-                f"  ログイン:      demo / {password}\n"
+                f"  画面 (UI):     http://{options['host']}:{options['port']}/\n"
+                f"  ログイン:      demo / {password}  (管理者。demo-operator・demo-viewer も同じパスワード)\n"
                 f"  サンドボックス: {sandbox_url}/_sandbox/health\n"
                 f"  キャンセル猶予は {options['grace']} 秒に短縮しています (楽天の本来の値は30分)\n"
                 "Ctrl+C で停止します"
@@ -108,15 +121,22 @@ class Command(BaseCommand):
             runner.join(timeout=15)
             if server is not None:
                 server.close()
-            sandbox_process.stop(sandbox)
+            if sandbox is not None:
+                sandbox_process.stop(sandbox)
 
     def _demo_user(self) -> str:
+        """demo (admin), demo-operator and demo-viewer, all with one fresh password."""
         password = secrets.token_urlsafe(9)
         user, _ = get_user_model().objects.get_or_create(
             username="demo", defaults={"is_staff": True, "is_superuser": True}
         )
         user.set_password(password)
         user.save()
+        for name, role in (("demo-operator", Role.OPERATOR), ("demo-viewer", Role.VIEWER)):
+            other, _ = get_user_model().objects.get_or_create(username=name)
+            other.set_password(password)
+            other.save()
+            set_role(other, role)
         return password
 
     def _done(self, generator: Generator, options: dict[str, Any]) -> bool:

@@ -198,13 +198,32 @@ class RakutenConnector:
                 messages = exc.messages or [Message("ERROR", exc.code, str(exc))]
             errors = {m.order_number: m for m in messages if m.is_error and m.order_number}
             general = next((m for m in messages if m.is_error and not m.order_number), None)
+            confirmed = self._already_confirmed([n for n in batch if n in errors]) if errors else set()
             for number in batch:
                 message = errors.get(number) or general
                 if message is None:
                     results.append(ItemResult(number, Outcome.ACCEPTED))
+                elif number in confirmed:
+                    results.append(ItemResult(number, Outcome.ACCEPTED, data={"note": "確認済みでした"}))
                 else:
                     results.append(ItemResult(number, Outcome.REJECTED, message.code, message.text))
         return results
+
+    def _already_confirmed(self, numbers: list[str]) -> set[str]:
+        """Refused orders the shop has in fact confirmed already (``shopOrderCfmDatetime`` set).
+
+        Makes ``confirm`` idempotent: a confirmation that went through but whose answer was lost (a worker
+        killed mid-call, a timeout) is refused when sent again ("注文確認待ちではない"), and that is success.
+        """
+        try:
+            raw_orders, _errors = self._get_orders(numbers)
+        except ConnectorError:
+            return set()  # the refusal stands; the next attempt looks again
+        return {
+            mapping.order_number_of(raw)
+            for raw in raw_orders
+            if isinstance(raw, dict) and raw.get("shopOrderCfmDatetime")
+        }
 
     def cancel(self, number: str, reason: str) -> ItemResult:
         """cancelOrder with ``reason`` mapped to a changeReasonDetailApply code (default 10 その他)."""

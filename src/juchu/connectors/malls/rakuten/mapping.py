@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from juchu.connectors.base import MallLine, MallOrder, MallPackage
@@ -32,6 +32,8 @@ from juchu.connectors.malls.rakuten.wire import wire_datetime as wire_datetime
 from juchu.domain.model import Address, OrderType, PaymentState
 
 UNFIXED = -9999  # Rakuten's "amount not decided yet"
+#: The largest amount, count or price Juchu stores (its integer columns are 32-bit on PostgreSQL).
+MAX_STORED_INT = 2**31 - 1
 GET_ORDER_VERSION = 9
 
 ORDER_TYPES = {1: OrderType.NORMAL, 4: OrderType.SUBSCRIPTION, 5: OrderType.DISTRIBUTION, 6: OrderType.RESERVATION}
@@ -89,6 +91,13 @@ class _Reader:
             raise self.fail(path, f"が整数ではありません ({_kind(value)})")
         return value
 
+    def amount(self, obj: Mapping[str, Any], key: str, path: str) -> int:
+        """An integer Juchu stores (yen, units, points): within ±MAX_STORED_INT."""
+        value = self.integer(obj, key, path)
+        if abs(value) > MAX_STORED_INT:
+            raise self.fail(path, f"が範囲外です ({value})")
+        return value
+
     def opt_integer(self, obj: Mapping[str, Any], key: str, path: str) -> int | None:
         """An integer that may be null or absent."""
         return None if obj.get(key) is None else self.integer(obj, key, path)
@@ -121,9 +130,14 @@ class _Reader:
                 return None
             raise self.fail(path, "が空です")
         try:
-            return _wire_moment(value)
+            moment = _wire_moment(value)
         except ValueError:
             raise self.fail(path, f"が日時 (yyyy-MM-ddTHH:mm:ss+0900) ではありません ({value!r})") from None
+        try:
+            moment.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00:00+0900 has no UTC time
+        except OverflowError:
+            raise self.fail(path, f"が範囲外の日時です ({value!r})") from None
+        return moment
 
 
 _WIRE_MOMENT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2})(\d{2})", re.ASCII)
@@ -184,7 +198,7 @@ def to_mall_order(raw: object) -> MallOrder:
     delivery_time = _shipping_term(r.opt_integer(raw, "shippingTerm", "shippingTerm"))
 
     def money(obj: Mapping[str, Any], key: str, label: str) -> int:
-        value = r.integer(obj, key, key)
+        value = r.amount(obj, key, key)
         if value == UNFIXED:
             notes.append(f"[金額未確定] {label} ({key}) は未確定 (-9999) のため 0 円で取り込みました")
             return 0
@@ -201,7 +215,9 @@ def to_mall_order(raw: object) -> MallOrder:
     delivery = r.obj(raw, "DeliveryModel", "DeliveryModel")
     delivery_method = r.text(delivery, "deliveryName", "DeliveryModel.deliveryName", nullable=True)
     point = r.opt_obj(raw, "PointModel", "PointModel")
-    points_used = (r.opt_integer(point, "usedPoint", "PointModel.usedPoint") or 0) if point else 0
+    points_used = 0
+    if point and point.get("usedPoint") is not None:
+        points_used = r.amount(point, "usedPoint", "PointModel.usedPoint")
 
     packages: list[MallPackage] = []
     for i, package in enumerate(r.seq(raw, "PackageModelList", "PackageModelList")):
@@ -289,7 +305,7 @@ def _line(r: _Reader, item: object, path: str) -> MallLine | None:
     manage_number = r.text(item, "manageNumber", f"{path}.manageNumber")
     if not manage_number.strip():
         raise r.fail(f"{path}.manageNumber", "が空です")
-    units = r.integer(item, "units", f"{path}.units")
+    units = r.amount(item, "units", f"{path}.units")
     if units <= 0:
         raise r.fail(f"{path}.units", f"が正の数ではありません ({units})")
     variant = ""
@@ -301,7 +317,7 @@ def _line(r: _Reader, item: object, path: str) -> MallLine | None:
     return MallLine(
         mall_item_id=manage_number,
         quantity=units,
-        unit_price=r.integer(item, "price", f"{path}.price"),
+        unit_price=r.amount(item, "price", f"{path}.price"),
         name=r.opt_text(item, "itemName", f"{path}.itemName"),
         mall_variant_id=variant,
     )

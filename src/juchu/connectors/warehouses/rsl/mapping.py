@@ -165,6 +165,10 @@ def result_from_json(item: object) -> ShipmentResult:
 _STATUSES = {s.value: s for s in ResultStatus}
 
 
+#: The largest stock a warehouse may report (the stock columns are 32-bit integers).
+MAX_STOCK = 2**31 - 1
+
+
 def stock_from_json(item: object) -> StockLevel:
     """Available stock of one inventory item; raises :class:`MappingError` naming the SKU and field."""
     if not isinstance(item, Mapping):
@@ -175,6 +179,8 @@ def stock_from_json(item: object) -> StockLevel:
     available = item.get("available")
     if not _is_int(available) or available < 0:
         raise MappingError(sku, "available", f"0以上の整数ではありません: {_preview(available)}")
+    if available > MAX_STOCK:
+        raise MappingError(sku, "available", f"在庫数が範囲外です ({available}、上限 {MAX_STOCK})")
     return StockLevel(sku, available)
 
 
@@ -224,7 +230,12 @@ def parse_date(value: object) -> date | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment.astimezone(JST).date() if moment.tzinfo is not None else None
+    if moment.tzinfo is None:
+        return None
+    try:
+        return moment.astimezone(JST).date()
+    except OverflowError:  # 0001-01-01T00:00:00+23:59 has no date in JST
+        return None
 
 
 def _date(value: object, key: str, field: str) -> date:

@@ -1,0 +1,169 @@
+"""The custom-tag rule editor (カスタムタグ): the rule's form and its rows of conditions.
+
+Conditions are checked with the domain's own compiler, so the editor refuses exactly what the pipeline
+could not evaluate, and says so on the row's field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from juchu.domain.errors import RuleError
+from juchu.domain.rules import FIELDS, Condition, Match, Operator, Rule, validate_rule
+from juchu.domain.status import OrderStatus
+from juchu.domain.tags import is_system_tag
+from juchu.orders.models import TagRule
+from juchu.shops.models import Shop
+
+STOP_CHOICES = [
+    ("", "停止しない"),
+    (OrderStatus.AWAITING_CHECK.value, f"{OrderStatus.AWAITING_CHECK.label_ja}で停止"),
+    (OrderStatus.CHECKED.value, f"{OrderStatus.CHECKED.label_ja}で停止"),
+    (OrderStatus.AWAITING_SHIPMENT.value, f"{OrderStatus.AWAITING_SHIPMENT.label_ja}で停止 (出荷指示を制限)"),
+]
+FIELD_CHOICES = [("", "---")] + [(f.name, f"{f.label_ja} ({f.name})") for f in FIELDS.values()]
+OPERATOR_CHOICES = [("", "---")] + [(op.value, op.label_ja) for op in Operator]
+
+
+def field_help() -> list[tuple[str, str, str, str]]:
+    """(name, label, kind, operators) of every field, for the editor's reference table."""
+    rows = []
+    for f in FIELDS.values():
+        ops = "、".join(op.label_ja for op in Operator if op in f.operators)
+        choices = " / ".join(f"{code}={label}" for code, label in f.choices)
+        kind = {"text": "文字", "number": "整数", "bool": "真偽", "date": "日付", "choice": "選択"}[f.kind.value]
+        rows.append((f.name, f.label_ja, f"{kind} {choices}".strip(), ops))
+    return rows
+
+
+class RuleForm(forms.ModelForm):
+    """A rule's name, tag, scope, match mode, where it stops the order, and its switches."""
+
+    shop = forms.ModelChoiceField(
+        label="対象ショップ", queryset=Shop.objects.order_by("code"), required=False, empty_label="すべてのショップ"
+    )
+    match = forms.ChoiceField(
+        label="一致条件",
+        choices=[(Match.ALL.value, "すべての条件を満たす"), (Match.ANY.value, "いずれかの条件を満たす")],
+        widget=forms.RadioSelect,
+    )
+    stop_at = forms.ChoiceField(label="停止", choices=STOP_CHOICES, required=False)
+
+    class Meta:
+        model = TagRule
+        fields = [
+            "name",
+            "tag_code",
+            "tag_label",
+            "shop",
+            "match",
+            "stop_at",
+            "restrict_shipping",
+            "enabled",
+            "position",
+        ]
+        labels = {
+            "name": "ルール名",
+            "tag_code": "タグコード",
+            "tag_label": "タグ表示名",
+            "restrict_shipping": "出荷指示を制限する",
+            "enabled": "有効",
+            "position": "並び順",
+        }
+        help_texts = {
+            "tag_code": "半角英数・ハイフン・アンダースコア (例: gift-wrap)",
+            "position": "小さい順に評価します",
+        }
+
+    def clean_tag_code(self) -> str:
+        """A slug that is not a system tag's code."""
+        code = self.cleaned_data["tag_code"]
+        if is_system_tag(code):
+            raise ValidationError(f"「{code}」はシステムタグのコードです。別のコードにしてください")
+        return code
+
+
+class ConditionForm(forms.Form):
+    """One condition row: field, operator, value (a blank row is ignored)."""
+
+    field = forms.ChoiceField(label="項目", choices=FIELD_CHOICES, required=False)
+    op = forms.ChoiceField(label="演算子", choices=OPERATOR_CHOICES, required=False)
+    value = forms.CharField(label="値", required=False, max_length=1000, strip=False)
+
+    def clean(self) -> dict[str, Any]:
+        """The row as the domain would compile it; errors land on the field they are about."""
+        data = super().clean()
+        name, op = data.get("field"), data.get("op")
+        if not name and not op and not (data.get("value") or "").strip():
+            return data
+        if not name:
+            self.add_error("field", "項目を選んでください")
+            return data
+        if not op:
+            self.add_error("op", "演算子を選んでください")
+            return data
+        operator = Operator(op)
+        definition = FIELDS[name]
+        if operator not in definition.operators:
+            allowed = "、".join(o.label_ja for o in Operator if o in definition.operators)
+            self.add_error(
+                "op", f"「{operator.label_ja}」は{definition.label_ja}には使えません (使える演算子: {allowed})"
+            )
+            return data
+        condition = Condition(field=name, op=operator, value=data.get("value") or "")
+        try:
+            validate_rule(Rule(id=0, tag_code="preview", tag_label="", conditions=(condition,)))
+        except RuleError as exc:
+            self.add_error("value", str(exc))
+        return data
+
+    def condition(self) -> Condition | None:
+        """The row's condition, or None for a blank or deleted row."""
+        data = getattr(self, "cleaned_data", {})
+        if not data or data.get("DELETE") or not data.get("field"):
+            return None
+        return Condition(field=data["field"], op=Operator(data["op"]), value=data.get("value") or "")
+
+
+class BaseConditionFormSet(forms.BaseFormSet):
+    """The rows of a rule; at least one condition is required."""
+
+    def clean(self) -> None:
+        """At least one row that is not blank or deleted."""
+        if any(self.errors):
+            return
+        if not self.conditions():
+            raise ValidationError("条件を1つ以上入力してください")
+
+    def conditions(self) -> list[Condition]:
+        """The conditions of the valid, non-blank rows in order."""
+        found = (form.condition() for form in self.forms)
+        return [c for c in found if c is not None]
+
+
+ConditionFormSet = forms.formset_factory(ConditionForm, formset=BaseConditionFormSet, extra=1, can_delete=True)
+
+
+def condition_initial(row: TagRule) -> list[dict[str, str]]:
+    """A stored rule's conditions as the formset's initial rows."""
+    return [
+        {"field": c.get("field", ""), "op": c.get("op", ""), "value": str(c.get("value", ""))} for c in row.conditions
+    ]
+
+
+def domain_rule(form: RuleForm, conditions: list[Condition], rule_id: int = 0) -> Rule:
+    """The domain rule the valid forms describe (for the preview and to check it compiles)."""
+    data = form.cleaned_data
+    return Rule(
+        id=rule_id,
+        tag_code=data["tag_code"],
+        tag_label=data["tag_label"],
+        conditions=tuple(conditions),
+        match=Match(data["match"]),
+        stop_at=OrderStatus(data["stop_at"]) if data.get("stop_at") else None,
+        restrict_shipping=bool(data.get("restrict_shipping")),
+        enabled=True,
+    )

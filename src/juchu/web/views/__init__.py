@@ -1,0 +1,1 @@
+"""Thin views of the operator's workbench, one module per screen."""

@@ -1,0 +1,106 @@
+"""設定 › カスタムタグルール: list, editor, and a preview of the recent orders a rule would tag."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from juchu.domain.errors import RuleError
+from juchu.domain.rules import Condition, Match, Rule
+from juchu.orders.context import rule_from_row
+from juchu.orders.models import TagRule
+from juchu.shops.models import Shop
+from juchu.web import settings_services as services
+from juchu.web.auth import admin_required
+from juchu.web.forms_settings_rules import (
+    STOP_CHOICES,
+    ConditionFormSet,
+    RuleForm,
+    condition_initial,
+    domain_rule,
+    field_help,
+)
+
+
+@admin_required
+def rule_list(request: HttpRequest) -> HttpResponse:
+    """Every rule in evaluation order, with what it does and whether it can run."""
+    rows = []
+    stops = dict(STOP_CHOICES)
+    for row in TagRule.objects.select_related("shop").order_by("position", "id"):
+        try:
+            rule_from_row(row)
+            problem = ""
+        except RuleError as exc:
+            problem = str(exc)
+        rows.append((row, stops.get(row.stop_at, row.stop_at), problem))
+    return render(request, "juchu/settings/rules.html", {"rows": rows})
+
+
+@admin_required
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or edit a rule with its condition rows; saving makes the orders it concerns due now."""
+    row = get_object_or_404(TagRule, pk=pk) if pk else TagRule()
+    if request.method == "POST":
+        form = RuleForm(request.POST, instance=row)
+        conditions = ConditionFormSet(request.POST, prefix="cond")
+        if form.is_valid() and conditions.is_valid():
+            saved = form.save(commit=False)
+            woken = services.save_rule(saved, conditions.conditions(), timezone.now())
+            messages.success(request, f"ルール「{saved.name}」を保存しました (受注 {woken} 件を再判定します)")
+            return redirect("settings-rule", pk=saved.pk)
+    else:
+        form = RuleForm(instance=row)
+        conditions = ConditionFormSet(initial=condition_initial(row) if pk else None, prefix="cond")
+    return render(
+        request,
+        "juchu/settings/rule_form.html",
+        {"form": form, "conditions": conditions, "rule": row, "fields_help": field_help()},
+    )
+
+
+@admin_required
+@require_POST
+def rule_preview(request: HttpRequest) -> HttpResponse:
+    """プレビュー (htmx): the recent orders the rule in the editor would tag, without saving anything."""
+    conditions = ConditionFormSet(request.POST, prefix="cond")
+    form = RuleForm(request.POST)
+    form.is_valid()  # only the scope and match mode matter here; the editor shows the other errors on save
+    context: dict = {"conditions": conditions}
+    if conditions.is_valid():
+        shop = form.cleaned_data.get("shop")
+        try:
+            result = services.preview_rule(_preview_rule(form, conditions.conditions()), shop.pk if shop else None)
+        except RuleError as exc:
+            context["error"] = str(exc)
+        else:
+            names = dict(Shop.objects.values_list("pk", "name"))
+            context.update(result=result, rows=[(order, names.get(order.shop_id, "")) for order in result.matches])
+    return render(request, "juchu/settings/_rule_preview.html", context)
+
+
+def _preview_rule(form: RuleForm, conditions: list[Condition]) -> Rule:
+    """The rule to preview: the form's values where they are valid, defaults elsewhere."""
+    data = form.cleaned_data
+    if "tag_code" in data and "tag_label" in data and "match" in data:
+        return domain_rule(form, conditions)
+    return Rule(
+        id=0,
+        tag_code=data.get("tag_code") or "preview",
+        tag_label=data.get("tag_label") or "",
+        conditions=tuple(conditions),
+        match=Match(data.get("match") or Match.ALL.value),
+    )
+
+
+@admin_required
+@require_POST
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a rule; tags it already attached stay on their orders until an operator removes them."""
+    row = get_object_or_404(TagRule, pk=pk)
+    services.delete_rule(row, timezone.now())
+    messages.success(request, f"ルール「{row.name}」を削除しました")
+    return redirect("settings-rules")
