@@ -27,6 +27,12 @@ from juchu.shops.models import Shop
 
 DB = "juchu.sqlite3"
 
+# The embedded database's backup; the rows are written with the SQLite preparers of the test run's connection.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("JUCHU_DATABASE_URL")),
+    reason="juchu backup/restore copy the embedded SQLite database; PostgreSQL uses pg_dump (docs/backup.md)",
+)
+
 
 def juchu(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``juchu ARGS`` as an operator would, on the installation in ``data_dir``."""

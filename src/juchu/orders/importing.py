@@ -86,10 +86,31 @@ def _canonical(order: MallOrder) -> str:
     return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
 
 
+def _nul_at(value: object, path: str) -> str | None:
+    """The path of the first text holding a NUL character (PostgreSQL cannot store one), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    names = _field_names(type(value))
+    if names is not None:
+        items: list[tuple[str, object]] = [(f"{path}.{n}" if path else n, getattr(value, n)) for n in names]
+    elif isinstance(value, list | tuple):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return None
+    for where, item in items:
+        found = _nul_at(item, where)
+        if found:
+            return found
+    return None
+
+
 def _validate(order: MallOrder) -> str | None:
     """A reason the order cannot be stored, or None."""
     if not order.mall_order_number:
         return "注文番号がありません"
+    nul = _nul_at(order, "")
+    if nul:
+        return f"{nul} に制御文字 (NUL) が含まれています"
     if order.ordered_at.tzinfo is None:
         return "注文日時にタイムゾーンがありません"
     if not order.packages:
