@@ -169,6 +169,12 @@ JUCHU_SYNC_INTERVAL_SECONDS = float(os.environ.get("JUCHU_SYNC_INTERVAL_SECONDS"
 JUCHU_STOCK_SYNC_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_SYNC_INTERVAL_SECONDS", "300"))
 #: Seconds between two stock pushes of one shop to its mall (only changed quantities are sent).
 JUCHU_STOCK_PUSH_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_PUSH_INTERVAL_SECONDS", "10"))
+#: Seconds between two stock reconciliations (在庫照合) of one shop: its mall's stock read back and compared.
+JUCHU_STOCK_RECONCILE_INTERVAL_SECONDS = float(os.environ.get("JUCHU_STOCK_RECONCILE_INTERVAL_SECONDS", "86400"))
+#: Backoff of a failed call to a mall or warehouse: the first retry after this many seconds, doubling each time
+#: up to JUCHU_RETRY_MAX_SECONDS.
+JUCHU_RETRY_BASE_SECONDS = float(os.environ.get("JUCHU_RETRY_BASE_SECONDS", "5"))
+JUCHU_RETRY_MAX_SECONDS = float(os.environ.get("JUCHU_RETRY_MAX_SECONDS", "600"))
 #: Seconds a (stage, shop) lease lasts before another worker may take the sweep over.
 JUCHU_LEASE_SECONDS = int(os.environ.get("JUCHU_LEASE_SECONDS", "60"))
 #: Seconds a claimed batch (shipment requests, effects) stays handed out before another worker may send it again.

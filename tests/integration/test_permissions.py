@@ -24,10 +24,10 @@ from juchu.api.models import ApiToken
 from juchu.api.tokens import issue_token
 from juchu.catalog.models import MallItemMapping
 from juchu.domain.effects import EffectKind, effect_key
-from juchu.fulfillment.models import WarehouseClosure
+from juchu.fulfillment.models import SelfShipBatch, WarehouseClosure
 from juchu.mail.models import OutgoingMail
 from juchu.orders.importing import import_orders
-from juchu.orders.models import Effect, Order, TagRule
+from juchu.orders.models import Effect, Order, TagRule, TaskRule, UpdateTask
 from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping
 from juchu.web import file_store
 from juchu.web.auth import Role, create_user
@@ -112,6 +112,8 @@ def seeded(world, settings, tmp_path) -> dict[str, Any]:
         "product": world["products"]["SKU-A"],
         "mapping": MallItemMapping.objects.filter(shop=shop).order_by("pk").first(),
         "rule": TagRule.objects.create(name="大口", tag_code="bulk", tag_label="大口", conditions=[]),
+        "task": (task := UpdateTask.objects.create(name="メモ", actions=[{"kind": "set_memo", "params": {}}])),
+        "task_rule": TaskRule.objects.create(name="大口メモ", task=task, conditions=[]),
         "closure": WarehouseClosure.objects.create(warehouse=warehouse, date=date(2026, 12, 31)),
         "delivery": DeliveryMethodMapping.objects.filter(shop=shop).first(),
         "payment": PaymentMethodMapping.objects.filter(shop=shop).first(),
@@ -120,6 +122,15 @@ def seeded(world, settings, tmp_path) -> dict[str, Any]:
         "token": token,
         "export": file_store.save_export("rsl", "20261126-100000", b"header\r\n"),
     }
+
+
+def selfship_batch(seeded: dict[str, Any]) -> int:
+    """An (empty) own-warehouse batch of the seeded warehouse: the batch URLs take its id."""
+    batch, _ = SelfShipBatch.objects.get_or_create(
+        warehouse=seeded["warehouse"],
+        defaults={"issued_at": timezone.now(), "issued_by": "m", "ship_date": date(2026, 11, 26), "carrier": "1001"},
+    )
+    return batch.pk
 
 
 def url_kwargs(name: str, pattern: str, seeded: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +152,11 @@ def url_kwargs(name: str, pattern: str, seeded: dict[str, Any]) -> dict[str, Any
         "settings-mapping-delete": {"pk": mapping.pk},
         "settings-rule": {"pk": seeded["rule"].pk},
         "settings-rule-delete": {"pk": seeded["rule"].pk},
+        "settings-task": {"pk": seeded["task"].pk},
+        "settings-task-delete": {"pk": seeded["task"].pk},
+        "settings-task-rule": {"pk": seeded["task_rule"].pk},
+        "settings-task-rule-delete": {"pk": seeded["task_rule"].pk},
+        "order-run-task": {"pk": seeded["order"].pk},
         "settings-warehouse": {"pk": seeded["warehouse"].pk},
         "settings-closure-add": {"pk": seeded["warehouse"].pk},
         "settings-closure-delete": {"pk": seeded["warehouse"].pk, "closure_id": seeded["closure"].pk},
@@ -150,6 +166,11 @@ def url_kwargs(name: str, pattern: str, seeded: dict[str, Any]) -> dict[str, Any
         "settings-user-password": {"pk": seeded["spare"].pk},
         "settings-user-token-revoke": {"pk": seeded["spare"].pk, "token_id": seeded["token"].pk},
         "files-rsl-download": {"name": seeded["export"]},
+        "files-selfship-batch": {"pk": selfship_batch(seeded)},
+        "files-selfship-slips": {"pk": selfship_batch(seeded)},
+        "files-selfship-picking": {"pk": selfship_batch(seeded)},
+        "files-selfship-notes": {"pk": selfship_batch(seeded)},
+        "settings-warehouse-slips": {"pk": seeded["warehouse"].pk},
         "files-import": {"kind": "mappings"},
         "files-export": {"kind": "mappings"},
         "mail-template": {"pk": seeded["shop"].pk, "kind": "thanks_mail"},

@@ -72,6 +72,7 @@ def test_a_tick_sends_one_sweep_per_stage_and_scope_with_work_to_the_queue(world
             ("submit", warehouse.pk),
             ("collect", warehouse.pk),
             ("stock_push", shop.pk),
+            ("stock_reconcile", shop.pk),
         ]
     )
     assert {m["headers"]["task"] for m in messages} == {"juchu.sweep"}
@@ -84,6 +85,7 @@ def test_a_tick_sends_one_sweep_per_stage_and_scope_with_work_to_the_queue(world
         "stock_sync": 1,
         "mail": 0,
         "stock_push": 1,
+        "stock_reconcile": 1,
         "purge": 0,  # nothing old enough to purge
     }
     # and the tick left its heartbeat (what /healthz reads on scale-out)

@@ -405,3 +405,23 @@ def test_search_pages_read_from_the_term_index_walk_every_match_once_with_other_
     assert pages == -(-len(expected) // 5)
     assert [o.mall_order_number for o in back.rows] == [o.mall_order_number for o in last.rows]
     assert [o.mall_order_number for o in oldest_first.rows] == list(reversed(expected))[:3]
+
+
+def test_the_top_page_lists_oversold_orders_and_each_shops_stock_reconciliation(world, clock, users) -> None:
+    from juchu.catalog.models import MallItemMapping
+    from juchu.catalog.reconcile import reconcile_shop
+    from juchu.catalog.stock_push import push_stock
+
+    # given an order for an item the warehouse has none of (売り越し), and drift at the mall
+    seed(world, clock, 1, item="item-rare")
+    push_stock(world["shop"], clock.now)
+    world["mall"].stock["item-a"] = 1
+    reconcile_shop(world["shop"], clock.now)
+
+    html = client_for(users, Role.VIEWER).get("/").content.decode()
+
+    oversold = html.split('id="oversold"')[1].split("</div>")[0]
+    assert "W-0000" in oversold and "引当待ち" in oversold and "SKU-RARE" in oversold
+    cell = html.split(f'data-reconcile="{world["shop"].code}"')[1].split("</td>")[0]
+    assert "在庫差異 1 件" in cell
+    assert MallItemMapping.objects.get(shop=world["shop"], mall_item_id="item-a").pushed_quantity is None

@@ -210,6 +210,41 @@ def test_saving_a_shop_stores_its_settings_and_never_shows_the_credentials_again
     assert SECRET not in html and "another-secret-value-42" not in html
 
 
+@pytest.mark.parametrize(
+    ("mall", "names"),
+    [
+        ("yahoo", ["seller_id", "client_id", "client_secret", "refresh_token", "public_key"]),
+        ("amazon", ["client_id", "client_secret", "refresh_token", "seller_id"]),
+        ("aupay", ["shopId", "apiKey"]),
+        ("qoo10", ["api_key", "user_id", "password"]),
+        ("makeshop", ["shop_id", "order_token", "product_token"]),
+    ],
+)
+def test_each_malls_credential_names_are_offered(world, admin_client, mall, names) -> None:
+    shop = world["shop"]
+    Shop.objects.filter(pk=shop.pk).update(mall=mall, connector=mall)
+
+    html = page(admin_client.get(reverse("settings-shop", args=[shop.pk])))
+
+    for name in names:
+        assert f'name="cred__{name}"' in html, name
+
+
+def test_a_pem_public_key_is_entered_in_a_text_area_and_kept_with_its_lines(world, admin_client) -> None:
+    shop = world["shop"]
+    Shop.objects.filter(pk=shop.pk).update(mall="yahoo", connector="yahoo")
+    shop.refresh_from_db()
+    url = reverse("settings-shop", args=[shop.pk])
+    assert '<textarea name="cred__public_key"' in page(admin_client.get(url))
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"
+
+    csrf_post(admin_client, url, shop_data(shop, **{"cred__public_key": pem}))
+
+    shop.refresh_from_db()
+    assert shop.credentials["public_key"].replace("\r\n", "\n") == pem
+    assert "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" not in page(admin_client.get(url))
+
+
 def test_a_ticked_credential_is_removed(world, admin_client) -> None:
     shop = world["shop"]
     shop.credentials = {"licenseKey": SECRET}

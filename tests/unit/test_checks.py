@@ -218,6 +218,13 @@ TRIGGERS = [
         "締め時間超過リスク: 今日が出荷期限ですが確認済のままです",
         id="cutoff_at_risk-checked",
     ),
+    pytest.param(
+        make_order(merge_candidates=("700-2", "700-3")),
+        {},
+        "merge_candidate",
+        "同梱候補: 注文 700-2、700-3 と同じ注文者・送付先・配送方法です",
+        id="merge_candidate",
+    ),
 ]
 
 
@@ -262,6 +269,7 @@ NOT_TRIGGERS = [
         id="no-requested-date",
     ),
     pytest.param(make_order(duplicate_candidates=()), {}, "duplicate_suspected", id="no-candidates"),
+    pytest.param(make_order(merge_candidates=()), {}, "merge_candidate", id="no-merge-candidates"),
     pytest.param(make_order(lines=[make_line(quantity=10)]), {}, "quantity_anomaly", id="at-threshold"),
     pytest.param(make_order(payment_state=PaymentState.UNPAID), {}, "payment_failed", id="unpaid-is-not-failed"),
     pytest.param(

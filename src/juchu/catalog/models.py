@@ -81,3 +81,25 @@ class Allocation(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT)
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField()
+
+
+class StockReconciliation(models.Model):
+    """One run of the stock reconciliation (在庫照合) of a shop: the mall's stock against Juchu's.
+
+    ``differences`` lists the mapped items whose quantity at the mall is not what Juchu says the mall should
+    show: ``{"mapping_id", "key", "product", "juchu", "mall"}`` (``mall`` None: the mall holds no record).
+    """
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="stock_reconciliations")
+    run_at = models.DateTimeField(db_index=True)
+    checked = models.PositiveIntegerField(default=0)
+    differences = models.JSONField(default=list)
+    #: Why the run could not compare (the mall could not be read, or its connector cannot read stock).
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-run_at"]
+        indexes = [models.Index(fields=["shop", "-run_at"], name="reconcile_shop_run")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.run_at:%Y-%m-%d %H:%M} ({len(self.differences)})"

@@ -160,6 +160,15 @@ class MallConnector(Protocol):
         ...
 
 
+class StockReader(Protocol):
+    """A mall connector that can also read the mall's stock back (for the stock reconciliation, 在庫照合)."""
+
+    def read_stock(self, skus: Sequence[str]) -> list[StockLevel]:
+        """The quantity the mall now shows for these items (keyed as ``push_stock`` keys them); items the mall
+        does not know are left out."""
+        ...
+
+
 # ---- warehouse side --------------------------------------------------------------------------------
 
 

@@ -49,6 +49,8 @@ class FakeMall:
         self.confirmed: list[str] = []
         self.cancelled_by_shop: list[tuple[str, str]] = []
         self.stock_pushes: list[StockLevel] = []
+        #: The mall's stock per item as it shows it (set by pushes; tests may change it by hand).
+        self.stock: dict[str, int] = {}
         #: Number of upcoming calls (any method) that fail with a retryable ConnectorError.
         self.fail_next = 0
         #: Order numbers whose shipping report the mall refuses with this code.
@@ -171,7 +173,15 @@ class FakeMall:
         with self._lock:
             self._call("push_stock")
             self.stock_pushes.extend(batch)
+            for level in batch:
+                self.stock[level.sku] = level.quantity
             return [ItemResult(level.sku, Outcome.ACCEPTED) for level in batch]
+
+    def read_stock(self, skus: Sequence[str]) -> list[StockLevel]:
+        """The quantity last pushed (or set in ``stock``) per item; unknown items are left out."""
+        with self._lock:
+            self._call("read_stock")
+            return [StockLevel(sku, self.stock[sku]) for sku in skus if sku in self.stock]
 
 
 @dataclass

@@ -12,6 +12,10 @@ from collections.abc import Callable, Mapping
 
 from juchu.connectors.base import MallConnector, WarehouseConnector
 
+#: The shop's own warehouse (自社出荷): a warehouse with no API, whose requests go out as issued batches of
+#: paperwork (juchu.fulfillment.selfship). It has no connector object: asking for one gives None.
+SELFSHIP = "selfship"
+
 MallFactory = Callable[[Mapping[str, str]], MallConnector]
 WarehouseFactory = Callable[[Mapping[str, str]], WarehouseConnector]
 
@@ -86,8 +90,8 @@ def mall_connector(name: str, settings: Mapping[str, str]) -> MallConnector | No
 
 
 def warehouse_connector(name: str, settings: Mapping[str, str]) -> WarehouseConnector | None:
-    """The connector for a warehouse, or None when it has none."""
-    if not name:
+    """The connector for a warehouse, or None when it has none (no connector, or the own warehouse)."""
+    if not name or name == SELFSHIP:
         return None
     with _lock:
         if name in _warehouse_instances:

@@ -141,6 +141,12 @@ def _duplicate_suspected(order: OrderSnapshot, ctx: CheckContext) -> list[str]:
     return [f"注文番号 {'、'.join(order.duplicate_candidates)} と同じ注文者・住所・商品です"]
 
 
+def _merge_candidate(order: OrderSnapshot, ctx: CheckContext) -> list[str]:
+    if not order.merge_candidates:
+        return []
+    return [f"注文 {'、'.join(order.merge_candidates)} と同じ注文者・送付先・配送方法です"]
+
+
 def _quantity_anomaly(order: OrderSnapshot, ctx: CheckContext) -> list[str]:
     limit = ctx.policy.quantity_threshold
     return [
@@ -186,6 +192,7 @@ _CHECKS: tuple[tuple[str, _Check], ...] = (
     ("payment_failed", _payment_failed),
     ("confirm_deadline", _confirm_deadline),
     ("cutoff_at_risk", _cutoff_at_risk),
+    ("merge_candidate", _merge_candidate),
 )
 
 

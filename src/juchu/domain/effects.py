@@ -52,6 +52,6 @@ def effect_key(kind: EffectKind, order_id: int, item_id: int | None = None) -> s
     return f"{kind.value}:{order_id}" if item_id is None else f"{kind.value}:{order_id}:{item_id}"
 
 
-def retry_delay_seconds(attempts: int) -> int:
-    """Backoff after ``attempts`` failures: 5 s doubling, at most 10 minutes."""
-    return int(min(600, 5 * 2 ** max(0, attempts - 1)))
+def retry_delay_seconds(attempts: int, base: float = 5, cap: float = 600) -> float:
+    """Backoff after ``attempts`` failures: ``base`` seconds (5) doubling, at most ``cap`` (10 minutes)."""
+    return float(min(cap, base * 2 ** max(0, attempts - 1)))

@@ -117,6 +117,18 @@ class Tag:
 
 
 @dataclass(frozen=True, slots=True)
+class MergePartner:
+    """Another order whose package ships in the same box (同梱) as this order's."""
+
+    order_id: int
+    mall_order_number: str
+    status: OrderStatus
+    shipping_restricted: bool = False
+    #: Whether this partner is the primary (its request carries the box).
+    primary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class OrderSnapshot:
     """Everything the pipeline needs to know about one order at one moment."""
 
@@ -155,6 +167,12 @@ class OrderSnapshot:
     duplicate_candidates: tuple[str, ...] = ()
     #: Set when the mall reports a payment or credit failure, with the mall's words.
     payment_error: str = ""
+    #: Mall order numbers of other orders this one could be merged with (同梱候補, found by the caller).
+    merge_candidates: tuple[str, ...] = ()
+    #: The other orders merged with this one (同梱), empty when it is not merged.
+    merged_with: tuple[MergePartner, ...] = ()
+    #: Whether this order is the primary of its merge (its request carries the others' packages).
+    merge_primary: bool = False
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -188,3 +206,5 @@ class ShopPolicy:
     confirm_deadline_days: int = 12
     #: How long a retryable shipment-request failure may last before the tag is shown.
     request_error_grace: timedelta = timedelta(minutes=30)
+    #: A merge candidate (同梱候補) stops at 確認待 for a person to decide; otherwise the tag only marks it.
+    stop_merge_candidates: bool = False

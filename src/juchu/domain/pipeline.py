@@ -10,6 +10,7 @@ from datetime import datetime
 
 from juchu.domain.checks import CheckContext, evaluate_system_tags
 from juchu.domain.effects import EffectKind
+from juchu.domain.merging import merge_wait
 from juchu.domain.model import OrderSnapshot, OrderType, PaymentKind, TagSource
 from juchu.domain.rules import Rule, RuleHit, evaluate_rules
 from juchu.domain.status import OrderStatus, PackageStatus, check_transition
@@ -147,13 +148,15 @@ def after_allocation(decision: Decision, order: OrderSnapshot, allocated: bool, 
     transitions = (*decision.transitions, Transition(S.CHECKED, S.AWAITING_SHIPMENT, "入金確認・引当完了"))
     check_transition(S.CHECKED, S.AWAITING_SHIPMENT)
     pending = tuple(p.id for p in order.packages if p.shipment_status is PackageStatus.PENDING)
+    waiting = merge_wait(order)  # 同梱: the box goes out with the primary once every merged order is ready
     return replace(
         decision,
         status=S.AWAITING_SHIPMENT,
         transitions=transitions,
         request_packages=pending,
         needs_allocation=False,
-        explanation=f"{S.AWAITING_SHIPMENT.label_ja}: 出荷依頼を送信します",
+        explanation=f"{S.AWAITING_SHIPMENT.label_ja}: {waiting or '出荷依頼を送信します'}",
+        shipping_restricted=decision.shipping_restricted or (waiting is not None and order.merge_primary),
         due_at=None,
     )
 
@@ -192,6 +195,9 @@ def _evaluate(work: _Work) -> tuple[list[str], list[str], tuple[RuleHit, ...]]:
         elif hit.stop_at is S.CHECKED:
             stop_checked.append(hit.reason)
     work.restrict_hits = [h.reason for h in hits if h.restrict_shipping or h.stop_at is S.AWAITING_SHIPMENT]
+    if "merge_candidate" in work.tags and work.ctx.checks.policy.stop_merge_candidates:
+        # The shop merges routinely: a person decides (merge, or remove the tag) before the order ships.
+        stop_check.append(work.tags["merge_candidate"][1])
     return stop_check, stop_checked, hits
 
 
@@ -226,6 +232,9 @@ def _decide_before_shipping(work: _Work) -> Decision:
     if work.status is S.AWAITING_SHIPMENT:
         if work.restrict_hits:
             return work.done("出荷指示を制限中 (" + "; ".join(work.restrict_hits) + ")", due_at=review)
+        waiting = merge_wait(order)
+        if waiting is not None:  # 同梱: only the primary sends, once every merged order is ready
+            return _merge_hold(work, waiting)
         return work.done("出荷依頼を送信します")
     if not _payment_settled(order, work):
         return work.done("入金待ち", due_at=review)
@@ -233,7 +242,18 @@ def _decide_before_shipping(work: _Work) -> Decision:
         return work.done("引当待ち", due_at=review, needs_allocation=True)
     work.move(S.AWAITING_SHIPMENT, "入金確認・引当完了")
     work.request_packages = tuple(p.id for p in order.packages if p.shipment_status is PackageStatus.PENDING)
+    waiting = merge_wait(order)
+    if waiting is not None:
+        return _merge_hold(work, waiting)
     return work.done("出荷依頼を送信します")
+
+
+def _merge_hold(work: _Work, waiting: str) -> Decision:
+    """A merged order at 出荷待ち: the primary holds its request until the box is ready; the others only say
+    so (they send nothing, and must not look restricted to the primary)."""
+    if work.order.merge_primary:
+        work.restrict_hits.append(waiting)
+    return work.done(waiting)
 
 
 def _warehouse_has_every_package(order: OrderSnapshot) -> bool:

@@ -48,6 +48,7 @@ SYSTEM_TAGS: dict[str, SystemTagDef] = {
         SystemTagDef("confirm_deadline", "注文確認期限", "Confirmation deadline", _W, None),
         SystemTagDef("remote_island", "離島", "Remote island", _W, None),
         SystemTagDef("cutoff_at_risk", "締め時間超過リスク", "Cutoff at risk", _W, None),
+        SystemTagDef("merge_candidate", "同梱候補", "Merge candidate", _W, None),
         SystemTagDef("withdrawal_refused", "出荷取下げ不可", "Withdrawal refused", _W, None),
     )
 }
@@ -67,6 +68,7 @@ COMPUTED_TAGS: frozenset[str] = frozenset(
         "confirm_deadline",
         "remote_island",
         "cutoff_at_risk",
+        "merge_candidate",
     }
 )
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from juchu.catalog.models import Allocation, Stock
 from juchu.connectors import registry
@@ -23,7 +24,7 @@ from juchu.domain.effects import EffectKind
 from juchu.domain.model import TagSource
 from juchu.domain.status import PackageStatus
 from juchu.fulfillment.models import Parcel, RequestState, Shipment, ShipmentRequest, Warehouse
-from juchu.orders import writes
+from juchu.orders import merging, writes
 from juchu.orders.locking import lock_orders
 from juchu.orders.models import Order, OrderEvent
 from juchu.orders.models import Package as PackageRow
@@ -91,13 +92,17 @@ def _record(request: ShipmentRequest, result: ShipmentResult, now: datetime, eve
     if result.status is ResultStatus.SHIPPED:
         _shipped(request, result, now, events)
     elif result.status is ResultStatus.UNSHIPPABLE:
-        changed = PackageRow.objects.filter(id=request.package_id, shipment_status=PackageStatus.ACCEPTED.value).update(
-            shipment_status=PackageStatus.UNSHIPPABLE.value
-        )
-        if changed:
-            reason = f"出荷不可: {result.reason or '理由の記載なし'} (依頼 {request.request_id})"
-            events.extend(writes.set_tags(request.order_id, {"unshippable": (TagSource.SYSTEM, reason)}, now))
-            events.append(writes.event(request.order_id, now, "unshippable", reason))
+        # 同梱: the box cannot ship, so neither can any order riding on it.
+        riding = merging.riders([request.package_id]).get(request.package_id, [])
+        for package_id, order_id in [(request.package_id, request.order_id), *riding]:
+            changed = PackageRow.objects.filter(id=package_id, shipment_status=PackageStatus.ACCEPTED.value).update(
+                shipment_status=PackageStatus.UNSHIPPABLE.value
+            )
+            if changed:
+                reason = f"出荷不可: {result.reason or '理由の記載なし'} (依頼 {request.request_id})"
+                events.extend(writes.set_tags(order_id, {"unshippable": (TagSource.SYSTEM, reason)}, now))
+                events.append(writes.event(order_id, now, "unshippable", reason))
+                Order.objects.filter(pk=order_id).update(due_at=now)
     else:
         changed = (
             PackageRow.objects.filter(id=request.package_id)
@@ -118,27 +123,45 @@ def _record(request: ShipmentRequest, result: ShipmentResult, now: datetime, eve
 
 
 def _shipped(request: ShipmentRequest, result: ShipmentResult, now: datetime, events: list[OrderEvent]) -> None:
-    if Shipment.objects.filter(package_id=request.package_id).exists():
+    _ship_package(request, request.package_id, request.order_id, result, now, events)
+    # 同梱: every order riding on the request gets its own shipment (same carrier, date and tracking numbers),
+    # hence its own mall report and shipping mail, and moves to 全出荷済 → 完了 on its own.
+    for package_id, order_id in merging.riders([request.package_id]).get(request.package_id, ()):
+        _ship_package(request, package_id, order_id, result, now, events)
+        Order.objects.filter(pk=order_id).update(due_at=now)
+
+
+def _ship_package(
+    request: ShipmentRequest,
+    package_id: int,
+    order_id: int,
+    result: ShipmentResult,
+    now: datetime,
+    events: list[OrderEvent],
+) -> None:
+    if Shipment.objects.filter(package_id=package_id).exists():
         return
+    own = package_id == request.package_id
     shipment = Shipment.objects.create(
-        package_id=request.package_id,
+        package_id=package_id,
         request=request,
         carrier_code=result.carrier_code,
         carrier_name=result.carrier_name,
-        shipped_on=result.shipped_on or now.date(),
+        shipped_on=result.shipped_on or timezone.localdate(now),  # the day in Japan, not in UTC
         recorded_at=now,
     )
     Parcel.objects.bulk_create(
         Parcel(
             shipment=shipment,
             tracking_number=p.tracking_number,
-            lines=[{"sku": line.sku, "quantity": line.quantity} for line in p.lines],
+            # A riding package shares the box: its parcels carry the tracking numbers, the lines stay the primary's.
+            lines=[{"sku": line.sku, "quantity": line.quantity} for line in p.lines] if own else [],
         )
         for p in result.parcels
     )
-    PackageRow.objects.filter(id=request.package_id).update(shipment_status=PackageStatus.SHIPPED.value)
-    _consume_stock(request)
-    order = Order.objects.select_related("shop").get(pk=request.order_id)
+    PackageRow.objects.filter(id=package_id).update(shipment_status=PackageStatus.SHIPPED.value)
+    _consume_stock(package_id)
+    order = Order.objects.select_related("shop").get(pk=order_id)
     effects = [(order.pk, EffectKind.MALL_REPORT, shipment.pk)]
     if order.shop.shipping_mail:
         effects.append((order.pk, EffectKind.SHIPPING_MAIL, shipment.pk))
@@ -155,10 +178,10 @@ def _shipped(request: ShipmentRequest, result: ShipmentResult, now: datetime, ev
     )
 
 
-def _consume_stock(request: ShipmentRequest) -> None:
+def _consume_stock(package_id: int) -> None:
     """The package left the warehouse: its allocated units leave the stock."""
     rows = list(
-        Allocation.objects.filter(line__package_id=request.package_id).values_list(
+        Allocation.objects.filter(line__package_id=package_id).values_list(
             "id", "warehouse_id", "product_id", "quantity"
         )
     )

@@ -6,6 +6,7 @@ from datetime import time
 
 from django.db import models
 
+from juchu.connectors.registry import SELFSHIP
 from juchu.crypto_fields import EncryptedJSONField
 from juchu.domain.calendar import WarehouseCalendar
 
@@ -27,9 +28,16 @@ class Warehouse(models.Model):
     last_poll_at = models.DateTimeField(null=True, blank=True)
     last_stock_sync_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    #: The own warehouse's slip settings (sender, carrier, account codes, services): selfship_settings.SlipSettings.
+    slip_settings = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_own(self) -> bool:
+        """Whether this is the shop's own warehouse (自社出荷), which works by issued batches, not an API."""
+        return self.connector == SELFSHIP
 
     def connector_settings(self) -> dict[str, str]:
         """What the warehouse connector is built from: base URL and credentials."""
@@ -114,3 +122,33 @@ class Parcel(models.Model):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="parcels")
     tracking_number = models.CharField(max_length=64)
     lines = models.JSONField(default=list)
+
+
+class SelfShipBatch(models.Model):
+    """出荷指示: the requests an operator handed to the own warehouse at once, with their paperwork."""
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="selfship_batches")
+    issued_at = models.DateTimeField()
+    issued_by = models.CharField(max_length=150)
+    #: The day the parcels leave (出荷予定日 on the slips): the warehouse's ship-by day at issue time.
+    ship_date = models.DateField()
+    #: The carrier's Rakuten 配送会社コード at issue time (1001 ヤマト, 1002 佐川, 1003 日本郵便).
+    carrier = models.CharField(max_length=10)
+
+    class Meta:
+        indexes = [models.Index(fields=["warehouse", "issued_at"], name="selfship_batch_recent")]
+
+    def __str__(self) -> str:
+        return f"出荷指示 #{self.pk}"
+
+
+class SelfShipItem(models.Model):
+    """One shipment request in a batch: the key on its slip, and why its slip row could not be written."""
+
+    batch = models.ForeignKey(SelfShipBatch, on_delete=models.CASCADE, related_name="items")
+    request = models.OneToOneField(ShipmentRequest, on_delete=models.PROTECT, related_name="selfship_item")
+    #: お客様管理番号 on the slip (short enough for every carrier); the tracking import finds the request by it.
+    slip_key = models.CharField(max_length=20, unique=True)
+    #: Why the slip writer refused the row at issue (the operator writes that slip by hand), and in which column.
+    slip_error = models.CharField(max_length=500, blank=True)
+    slip_error_column = models.CharField(max_length=100, blank=True)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from juchu.catalog.models import Allocation
 from juchu.connectors import registry
@@ -26,11 +26,12 @@ from juchu.connectors.base import (
     RequestLine,
     ShipmentRequestData,
 )
+from juchu.domain import merging as merge_rules
 from juchu.domain.effects import EffectKind, retry_delay_seconds
 from juchu.domain.model import Address, TagSource
 from juchu.domain.status import OrderStatus, PackageStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
-from juchu.orders import writes
+from juchu.orders import merging, writes
 from juchu.orders.locking import lock_orders
 from juchu.orders.models import Order, OrderEvent
 from juchu.orders.models import Package as PackageRow
@@ -79,6 +80,12 @@ def claim_requests(warehouse: Warehouse, now: datetime) -> list[ShipmentRequestD
             order__status=OrderStatus.AWAITING_SHIPMENT.value,
             order__shipping_restricted=False,
         )
+        # 同梱: a box goes out only when every order riding on it waits at 出荷待ち unrestricted, whatever the
+        # primary's last decision said (it may have read a partner before the partner moved).
+        not_ready = PackageRow.objects.filter(merged_into=OuterRef("package_id")).exclude(
+            order__status=OrderStatus.AWAITING_SHIPMENT.value, order__shipping_restricted=False
+        )
+        query = query.exclude(Exists(not_ready))
         if connection.features.has_select_for_update_skip_locked:
             query = query.select_for_update(skip_locked=True, of=("self",))
         requests = list(query.order_by("next_attempt_at", "id")[:BATCH])
@@ -96,13 +103,17 @@ def claim_requests(warehouse: Warehouse, now: datetime) -> list[ShipmentRequestD
 def _payloads(requests: list[ShipmentRequest]) -> list[ShipmentRequestData]:
     package_ids = [r.package_id for r in requests]
     packages = {p.pk: p for p in PackageRow.objects.filter(id__in=package_ids).select_related("order__shop")}
-    lines: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    prices: dict[tuple[int, str], int] = {}
-    for package_id, sku, quantity, price in Allocation.objects.filter(line__package_id__in=package_ids).values_list(
-        "line__package_id", "product__code", "quantity", "line__unit_price"
-    ):
-        lines[package_id][sku] += quantity
-        prices[(package_id, sku)] = price
+    # 同梱: the packages riding on a request put their lines, amounts and order numbers into it.
+    riders = merging.riders(package_ids)
+    carried_by = {pid: into for into, riding in riders.items() for pid, _oid in riding}
+    riding_orders = {
+        o.pk: o for o in Order.objects.filter(id__in=[oid for riding in riders.values() for _p, oid in riding])
+    }
+    lines: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    for package_id, sku, quantity, price in Allocation.objects.filter(
+        line__package_id__in=[*package_ids, *carried_by]
+    ).values_list("line__package_id", "product__code", "quantity", "line__unit_price"):
+        lines[carried_by.get(package_id, package_id)].append((sku, quantity, price))
     shops = {p.order.shop_id for p in packages.values()}
     methods = {
         (shop_id, mall): code
@@ -114,6 +125,7 @@ def _payloads(requests: list[ShipmentRequest]) -> list[ShipmentRequestData]:
     for request in requests:
         package = packages[request.package_id]
         order = package.order
+        merged = [riding_orders[oid] for _p, oid in riders.get(package.pk, ())]
         payloads.append(
             ShipmentRequestData(
                 request_id=request.request_id,
@@ -124,16 +136,16 @@ def _payloads(requests: list[ShipmentRequest]) -> list[ShipmentRequestData]:
                 address=Address(
                     package.postal_code, package.prefecture, package.city, package.address1, package.address2
                 ),
-                lines=tuple(
-                    RequestLine(sku, q, prices.get((package.pk, sku), 0))
-                    for sku, q in sorted(lines[package.pk].items())
-                ),
+                lines=tuple(RequestLine(*line) for line in merge_rules.combine_lines(lines[package.pk])),
                 phone=package.phone,
                 requested_date=package.requested_date,
                 delivery_time=package.delivery_time,
-                goods_amount=order.goods_total,
-                postage=order.postage,
+                goods_amount=order.goods_total + sum(o.goods_total for o in merged),
+                postage=order.postage + sum(o.postage for o in merged),
                 gift=order.gift,
+                note=merge_rules.request_note([order.mall_order_number, *(o.mall_order_number for o in merged)])
+                if merged
+                else "",
                 package_number=package.seq,
             )
         )
@@ -192,6 +204,10 @@ def _accepted(request: ShipmentRequest, answer: ItemResult, now: datetime, event
     request.last_error = ""
     request.save(update_fields=["state", "warehouse_order_id", "ship_by", "answered_at", "last_error"])
     PackageRow.objects.filter(id=request.package_id).update(shipment_status=PackageStatus.ACCEPTED.value)
+    # 同梱: the packages riding on the request are at the warehouse too; their orders move on their own.
+    riding = PackageRow.objects.filter(merged_into_id=request.package_id)
+    riding.update(shipment_status=PackageStatus.ACCEPTED.value)
+    Order.objects.filter(id__in=riding.values("order_id")).update(due_at=now)
     if request.first_failure_at is not None:
         events.extend(
             writes.clear_tags_many(
@@ -239,9 +255,14 @@ def _rejected(request: ShipmentRequest, answer: ItemResult, now: datetime, event
 
 def _retry(request: ShipmentRequest, answer: ItemResult, now: datetime, events: list[OrderEvent]) -> None:
     request.first_failure_at = request.first_failure_at or now
-    request.next_attempt_at = now + timedelta(seconds=retry_delay_seconds(request.attempts))
+    request.next_attempt_at = now + timedelta(seconds=retry_delay_seconds(request.attempts, *_retry_backoff()))
     request.last_error = f"{answer.code} {answer.message}".strip()
     request.save(update_fields=["first_failure_at", "next_attempt_at", "last_error"])
     if now - request.first_failure_at >= timedelta(minutes=30):
         reason = f"出荷依頼の送信に30分以上失敗しています (再試行中): {request.last_error}"
         events.extend(writes.set_tags(request.order_id, {"shipment_request_error": (TagSource.SYSTEM, reason)}, now))
+
+
+def _retry_backoff() -> tuple[float, float]:
+    """JUCHU_RETRY_BASE_SECONDS and JUCHU_RETRY_MAX_SECONDS: the first retry's delay and the longest one."""
+    return settings.JUCHU_RETRY_BASE_SECONDS, settings.JUCHU_RETRY_MAX_SECONDS

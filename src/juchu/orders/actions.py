@@ -17,7 +17,7 @@ from juchu.domain.model import TagSource
 from juchu.domain.pipeline import NOT_OVERRIDABLE
 from juchu.domain.status import CANCELLABLE_AT_ONCE, EDITABLE, OrderStatus, PackageStatus
 from juchu.domain.tags import SYSTEM_TAGS
-from juchu.orders import search, writes
+from juchu.orders import merging, search, writes
 from juchu.orders.advance import advance_orders
 from juchu.orders.models import Order, OrderEvent, OrderTag, RemovedTag
 from juchu.orders.models import Package as PackageRow
@@ -127,6 +127,8 @@ def cancel_order(
         status = OrderStatus(order.status)
         events: list[OrderEvent] = []
         if status in CANCELLABLE_AT_ONCE:
+            # 同梱: out of its merge first, so that a new primary's request is made before this one is dropped.
+            events += merging.detach([order.pk], now, "キャンセルされたため", actor)
             events += writes.drop_unsent_requests([order.pk], now)
             events += writes.release_allocations([order.pk], now)
             order.refresh_from_db(fields=["version", "allocated"])

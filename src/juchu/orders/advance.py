@@ -16,7 +16,7 @@ from juchu.domain.effects import EffectKind
 from juchu.domain.model import OrderSnapshot
 from juchu.domain.pipeline import Decision, after_allocation, decide
 from juchu.domain.status import OrderStatus
-from juchu.orders import writes
+from juchu.orders import merging, task_rule_runs, writes
 from juchu.orders.context import SweepContext, set_components
 from juchu.orders.models import Order
 from juchu.orders.snapshots import ORDER_FIELDS, build_snapshots
@@ -102,6 +102,10 @@ def _decide_and_write(
     lock_stock: bool = True,
 ) -> AdvanceResult:
     ctx = ctx if ctx is not None and ctx.now == now else SweepContext(now)
+    # 自動ルール: the tasks of orders leaving 新規受付 run first, so that the checks see what they changed.
+    snapshots = task_rule_runs.run_entry_rules(snapshots, warehouse_of, now, ctx)
+    # 同梱: merge candidates and merge partners, which the checks and the 出荷待ち decision read.
+    snapshots = merging.note_candidates(snapshots, now)
     decisions: dict[int, Decision] = {}
     for snap in snapshots:
         decisions[snap.id] = decide(snap, ctx.pipeline(snap, warehouse_of[snap.id]))
@@ -114,6 +118,7 @@ def _decide_and_write(
     else:
         allocated, taken = set(), {}
     _write(snapshots, decisions, allocated, now)
+    merging.wake_partners(snapshots, decisions, now)
     _take_stock(taken)
     moved = sum(1 for d in decisions.values() if d.transitions)
     return AdvanceResult(len(snapshots), moved)

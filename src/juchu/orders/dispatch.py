@@ -105,7 +105,8 @@ def record(
             on_failed(effect, message)
         return EffectState.FAILED.value
     Effect.objects.filter(pk=effect.pk, state=EffectState.PENDING.value).update(
-        next_attempt_at=now + timedelta(seconds=retry_delay_seconds(effect.attempts)), last_error=message
+        next_attempt_at=now + timedelta(seconds=retry_delay_seconds(effect.attempts, *_retry_backoff())),
+        last_error=message,
     )
     return EffectState.PENDING.value
 
@@ -353,3 +354,8 @@ def dispatch_withdrawals(now: datetime, shop_id: int | None = None) -> DispatchR
             Order.objects.filter(pk=effect.order_id).update(due_at=now)
         OrderEvent.objects.bulk_create(events)
     return tally(states)
+
+
+def _retry_backoff() -> tuple[float, float]:
+    """JUCHU_RETRY_BASE_SECONDS and JUCHU_RETRY_MAX_SECONDS: the first retry's delay and the longest one."""
+    return settings.JUCHU_RETRY_BASE_SECONDS, settings.JUCHU_RETRY_MAX_SECONDS

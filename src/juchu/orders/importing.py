@@ -383,6 +383,9 @@ def _update(row: Order, order: MallOrder, mappings: dict, now: datetime, events:
     status = OrderStatus(row.status)
     changes: dict[str, object] = {}
     for name, value in _mall_state(order).items():
+        # A confirmation Juchu made stays made: some malls show it only once the order is paid (Qoo10).
+        if name == "mall_confirmed" and row.mall_confirmed:
+            continue
         if getattr(row, name) != value:
             changes[name] = value
     new_hash = content_hash(_canonical(order))

@@ -53,11 +53,15 @@ class Order(models.Model):
     shipping_restricted = models.BooleanField(default=False)
     #: Hash of buyer, address and items, to find suspected duplicates (重複注文の疑い).
     fingerprint = models.CharField(max_length=64, db_index=True, blank=True)
+    #: Hash of buyer name, destination and delivery method, to find merge candidates (同梱候補, orders/merging.py).
+    merge_key = models.CharField(max_length=64, db_index=True, blank=True)
     #: Hash of the mall's content, to notice a change at the mall.
     content_hash = models.CharField(max_length=64, blank=True)
     warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.PROTECT, related_name="orders")
     #: When the buyer's personal data was replaced by a marker (orders/purge.py); NULL while it is kept.
     personal_data_purged_at = models.DateTimeField(null=True, blank=True)
+    #: The shop's own memo (社内メモ), written by an update task (更新タスク); never sent to the mall.
+    memo = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "mall_order_number"], name="uniq_shop_order_number")]
@@ -108,6 +112,10 @@ class Package(models.Model):
         max_length=30,
         choices=[(p.value, p.label_ja) for p in PackageStatus],
         default=PackageStatus.PENDING.value,
+    )
+    #: 同梱: the primary order's package this one ships with (in its request); NULL when shipped on its own.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_packages"
     )
 
     class Meta:
@@ -232,3 +240,22 @@ class OrderSearchTerm(models.Model):
             models.Index(fields=["term", "ordered_at", "order"], name="order_search_term"),
             models.Index(fields=["order"], name="order_search_order"),
         ]
+
+
+# Update tasks (更新タスク) live in their own module; imported here so that Django registers them.
+from juchu.orders.task_models import TaskRule, TaskRuleRun, UpdateTask  # noqa: E402
+
+__all__ = [
+    "Effect",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderSearchTerm",
+    "OrderTag",
+    "Package",
+    "RemovedTag",
+    "TagRule",
+    "TaskRule",
+    "TaskRuleRun",
+    "UpdateTask",
+]

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count
 
+from juchu.catalog import reconcile
 from juchu.domain.status import OrderStatus
 from juchu.fulfillment.models import Warehouse
 from juchu.orders import queries
@@ -55,6 +56,18 @@ class ShopHealth:
     error: str
     stock_error: str
     key_warning: str
+    #: The last stock reconciliation (在庫照合): when, how many items differed, why it failed.
+    reconciled_at: datetime | None = None
+    stock_differences: int = 0
+    reconcile_error: str = ""
+
+
+@dataclass(frozen=True)
+class Oversold:
+    """Orders the stock could not cover (引当待ち): the mall sold more than the warehouse holds."""
+
+    count: int
+    orders: list[Order]
 
 
 def cutoffs(now: datetime) -> list[WarehouseCutoff]:
@@ -98,17 +111,31 @@ def stuck(now: datetime) -> list[StuckCount]:
 
 
 def shop_health(today: date) -> list[ShopHealth]:
-    """Every active shop's sync state."""
-    return [
-        ShopHealth(
-            shop=shop,
-            last_sync_at=shop.last_sync_at,
-            error=shop.last_sync_error,
-            stock_error=shop.last_stock_push_error,
-            key_warning=shop.key_expiry_warning(today),
+    """Every active shop's sync state and its last stock reconciliation."""
+    shops = list(Shop.objects.filter(active=True).order_by("code"))
+    runs = reconcile.latest([shop.pk for shop in shops])
+    found = []
+    for shop in shops:
+        run = runs.get(shop.pk)
+        found.append(
+            ShopHealth(
+                shop=shop,
+                last_sync_at=shop.last_sync_at,
+                error=shop.last_sync_error,
+                stock_error=shop.last_stock_push_error,
+                key_warning=shop.key_expiry_warning(today),
+                reconciled_at=run.run_at if run else None,
+                stock_differences=len(run.differences) if run else 0,
+                reconcile_error=run.error if run else "",
+            )
         )
-        for shop in Shop.objects.filter(active=True).order_by("code")
-    ]
+    return found
+
+
+def oversold(limit: int = 20) -> Oversold:
+    """Open orders waiting for stock that is not there (引当待ち), oldest first."""
+    waiting = Order.objects.filter(status=OrderStatus.CHECKED.value, explanation__contains="引当待ち")
+    return Oversold(waiting.count(), list(waiting.select_related("shop").order_by("ordered_at", "id")[:limit]))
 
 
 def status_counts() -> dict[str, int]:

@@ -265,6 +265,20 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[tuple]:
     """
     if not package_ids:
         return []
+    events: list[tuple] = []
+    # 同梱: a package merged into another order's package rides on that package's request (orders/merging.py).
+    riding = list(
+        where_in(PackageRow.objects.filter(merged_into__isnull=False), "id", package_ids).values_list(
+            "id", "order_id", "merged_into__order__mall_order_number"
+        )
+    )
+    if riding:
+        PackageRow.objects.filter(id__in=[r[0] for r in riding]).update(shipment_status=PackageStatus.REQUESTED.value)
+        events += [
+            (oid, now, "system", "request_merged", "", "", f"注文 {number} の出荷依頼に同梱します", {"primary": number})
+            for _pid, oid, number in riding
+        ]
+        package_ids = [pid for pid in package_ids if pid not in {r[0] for r in riding}]
     packages = list(
         where_in(PackageRow.objects.all(), "id", package_ids).values_list(
             "id", "seq", "order_id", "order__mall_order_number", "order__shop__code", "order__warehouse_id"
@@ -273,7 +287,7 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[tuple]:
     attempts: dict[int, int] = defaultdict(int)
     for pid in where_in(ShipmentRequest.objects.all(), "package_id", package_ids).values_list("package_id", flat=True):
         attempts[pid] += 1
-    rows, events = [], []
+    rows = []
     pending = RequestState.PENDING.value
     for pid, seq, oid, number, shop_code, warehouse_id in packages:
         request_id = f"{shop_code}-{number}-{seq}-{attempts[pid] + 1}"
@@ -303,6 +317,10 @@ def drop_unsent_requests(order_ids: Sequence[int], now: datetime) -> list[OrderE
     """Cancel requests not yet sent (the order left 出荷待ち before submit); packages back to 未依頼."""
     if not order_ids:
         return []
+    # 同梱: a merged package has no request of its own; it leaves 出荷待ち with its order all the same.
+    PackageRow.objects.filter(
+        order_id__in=order_ids, merged_into__isnull=False, shipment_status=PackageStatus.REQUESTED.value
+    ).update(shipment_status=PackageStatus.PENDING.value)
     pending = list(
         ShipmentRequest.objects.filter(order_id__in=order_ids, state=RequestState.PENDING).values_list(
             "id", "order_id", "package_id", "request_id"

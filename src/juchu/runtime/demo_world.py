@@ -2,12 +2,18 @@
 
 ``juchu demo``, the end-to-end tests and the benchmarks build the same world. Juchu speaks to the sandbox
 only over HTTP (its control API under ``/_sandbox/``); it never imports the sandbox.
+
+The other malls join with :func:`configure_mall`: one shop per mall on the same warehouse and products. What
+differs per mall (credentials on the sandbox, method names, how a catalogue row is keyed) comes from the
+connector's own ``juchu.connectors.malls.<mall>.demo`` module, so this file knows no mall's wire details.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from datetime import timedelta
+from types import ModuleType
 
 import httpx
 from django.db import transaction
@@ -36,6 +42,10 @@ UNMAPPED = {"manageNumber": "tea-99", "variantId": "tea-99", "itemName": "【予
 STOCK = {"TEA-01-100G": 100_000, "TEA-01-200G": 100_000, "TEA-02-100G": 100_000, "TEA-03": 40}
 #: The gift set is made of two SKUs.
 GIFT_SET = ("SET-TEA-05-A", [("TEA-01-100G", 1), ("TEA-02-100G", 2)])
+
+
+#: The malls with a sandbox emulator besides Rakuten, in the order the demo shows them.
+OTHER_MALLS = ("yahoo", "amazon", "aupay", "qoo10", "makeshop")
 
 
 @dataclass(frozen=True)
@@ -142,3 +152,85 @@ def configure(
             },
         )
     return DemoWorld(shop=shop, warehouse=warehouse, sandbox_url=sandbox_url)
+
+
+def generic_catalogue(with_unmapped: bool = True) -> list[dict[str, object]]:
+    """The demo catalogue in the sandbox's mall-neutral form (``itemId``, ``variantId``, ``name``, ``price``)."""
+    rows = [*CATALOGUE, UNMAPPED] if with_unmapped else list(CATALOGUE)
+    return [
+        {"itemId": r["manageNumber"], "variantId": r["variantId"], "name": r["itemName"], "price": r["price"]}
+        for r in rows
+    ]
+
+
+def mall_demo(mall: str) -> ModuleType:
+    """The connector's demo module: how a shop of ``mall`` is set up on the sandbox.
+
+    It provides ``SHOP_NAME``, ``sandbox_settings(sandbox_url) -> {"api_base_url", "credentials"}``,
+    ``DELIVERY_METHODS`` (mall name → warehouse code), ``PAYMENT_METHODS`` (mall name → PaymentKind),
+    ``CONFIRM_AT_MALL``, ``KEY_LIFETIME_DAYS`` (None when the key does not expire) and
+    ``mapping_key(item_id, variant_id) -> (mall_item_id, mall_variant_id)``.
+    """
+    return importlib.import_module(f"juchu.connectors.malls.{mall}.demo")
+
+
+def configure_mall(
+    sandbox_url: str,
+    mall: str,
+    warehouse: Warehouse,
+    *,
+    grace_seconds: int = 0,
+    with_unmapped: bool = True,
+    fast: bool = False,
+) -> Shop:
+    """A demo shop on ``mall`` (not Rakuten) selling the demo catalogue from ``warehouse``.
+
+    Needs the products of :func:`configure`. ``fast`` lifts the sandbox's and the connector's rate limits
+    (end-to-end tests), otherwise both keep the mall's documented limits.
+    """
+    demo = mall_demo(mall)
+    catalogue = generic_catalogue(with_unmapped)
+    with httpx.Client(base_url=sandbox_url, timeout=10) as control:
+        control.put(f"/_sandbox/{mall}/catalogue", json=catalogue).raise_for_status()
+        if fast:
+            control.put(f"/_sandbox/{mall}/settings", json={"rateLimits": False}).raise_for_status()
+    connection = demo.sandbox_settings(sandbox_url)
+    credentials = dict(connection["credentials"])
+    if fast:
+        credentials |= {"rate_per_second": 1000, "rate_burst": 1000}
+    lifetime = demo.KEY_LIFETIME_DAYS
+    with transaction.atomic():
+        shop, _ = Shop.objects.update_or_create(
+            code=f"demo-{mall}",
+            defaults={
+                "name": demo.SHOP_NAME,
+                "mall": Mall(mall),
+                "warehouse": warehouse,
+                "connector": mall,
+                "api_base_url": connection["api_base_url"],
+                "credentials": credentials,
+                "grace_period_seconds": grace_seconds,
+                "confirm_at_mall": demo.CONFIRM_AT_MALL,
+                "key_expires_on": timezone.localdate() + timedelta(days=lifetime - 5) if lifetime else None,
+            },
+        )
+        for mall_method, code in demo.DELIVERY_METHODS.items():
+            DeliveryMethodMapping.objects.update_or_create(
+                shop=shop, mall_method=mall_method, defaults={"warehouse_method": code}
+            )
+        for mall_method, kind in demo.PAYMENT_METHODS.items():
+            PaymentMethodMapping.objects.update_or_create(shop=shop, mall_method=mall_method, defaults={"kind": kind})
+        for row in CATALOGUE:
+            item_id, variant_id = demo.mapping_key(row["manageNumber"], row["variantId"])
+            MallItemMapping.objects.update_or_create(
+                shop=shop,
+                mall_item_id=item_id,
+                mall_variant_id=variant_id,
+                defaults={"product": Product.objects.get(code=_product_code(row))},
+            )
+    return shop
+
+
+def _product_code(row: dict[str, object]) -> str:
+    """The product a demo catalogue row sells: the gift set for tea-05, else the variant's SKU."""
+    return GIFT_SET[0] if row["manageNumber"] == "tea-05" else sku_of(str(row["variantId"]))

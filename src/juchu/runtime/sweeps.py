@@ -17,7 +17,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Min, Q
 
+from juchu.catalog.models import StockReconciliation
+from juchu.catalog.reconcile import reconcile_shop
 from juchu.catalog.stock_push import push_stock
+from juchu.connectors.registry import SELFSHIP
 from juchu.domain.effects import EffectKind, EffectState
 from juchu.fulfillment.collect import collect_results
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
@@ -76,7 +79,7 @@ def _shops_due_for_sync(now: datetime) -> list[int]:
 
 def _warehouses_due_for_stock_sync(now: datetime) -> list[int]:
     since = now - timedelta(seconds=settings.JUCHU_STOCK_SYNC_INTERVAL_SECONDS)
-    due = Warehouse.objects.exclude(connector="")
+    due = Warehouse.objects.exclude(connector__in=("", SELFSHIP))  # the own warehouse's stock is kept in Juchu
     due = due.filter(Q(last_stock_sync_at__isnull=True) | Q(last_stock_sync_at__lte=since))
     return list(due.order_by("id").values_list("id", flat=True))
 
@@ -88,12 +91,26 @@ def _shops_due_for_stock_push(now: datetime) -> list[int]:
     return list(due.order_by("id").values_list("id", flat=True))
 
 
+def _shops_due_for_reconcile(now: datetime) -> list[int]:
+    """Connected shops not reconciled within JUCHU_STOCK_RECONCILE_INTERVAL_SECONDS."""
+    since = now - timedelta(seconds=settings.JUCHU_STOCK_RECONCILE_INTERVAL_SECONDS)
+    recent = StockReconciliation.objects.filter(run_at__gt=since).values_list("shop_id", flat=True)
+    due = Shop.objects.filter(active=True).exclude(connector="").exclude(id__in=recent)
+    return list(due.order_by("id").values_list("id", flat=True))
+
+
+def _reconcile(shop_id: int, now: datetime) -> int:
+    return len(reconcile_shop(Shop.objects.get(pk=shop_id), now).differences)
+
+
 def _stock_push(shop_id: int, now: datetime) -> int:
     return push_stock(Shop.objects.get(pk=shop_id), now).pushed
 
 
 def _connected_warehouses(now: datetime) -> list[int]:
-    return list(Warehouse.objects.exclude(connector="").order_by("id").values_list("id", flat=True))
+    # The own warehouse (自社出荷) has no API: its requests go out when an operator issues a batch.
+    connected = Warehouse.objects.exclude(connector__in=("", SELFSHIP))
+    return list(connected.order_by("id").values_list("id", flat=True))
 
 
 # ---- work for one scope ----------------------------------------------------------------------------
@@ -174,6 +191,7 @@ STAGES: dict[str, Stage] = {
     ),
     "mail": Stage(_shops_with_due_effects(_MAIL_KINDS), _mail),
     "stock_push": Stage(_shops_due_for_stock_push, _stock_push),
+    "stock_reconcile": Stage(_shops_due_for_reconcile, _reconcile),
     "purge": Stage(lambda now: _purge_scopes(now), lambda _scope, now: purge_due(now)),
 }
 
@@ -217,6 +235,7 @@ PASS = (
     "advance",
     "mail",
     "stock_push",
+    "stock_reconcile",
     "purge",
 )
 

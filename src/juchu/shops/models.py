@@ -25,8 +25,18 @@ class Mall(models.TextChoices):
 #: Days before the API key's expiry from which the shop is warned.
 KEY_EXPIRY_WARNING_DAYS = 14
 
-#: Default buyer-cancel grace period per mall (pipeline.md §5).
-DEFAULT_GRACE_MINUTES = {Mall.RAKUTEN: 30}
+#: Default buyer-cancel grace period per mall (pipeline.md §5): only Rakuten gives buyers a window to cancel
+#: an order themselves within a set time. Amazon keeps a new order Pending (payment not yet authorised) and the
+#: connector imports it only once it is Unshipped; the other malls have no such window (docs/malls/).
+DEFAULT_GRACE_MINUTES = {
+    Mall.RAKUTEN: 30,
+    Mall.YAHOO: 0,
+    Mall.AMAZON: 0,
+    Mall.AUPAY: 0,
+    Mall.QOO10: 0,
+    Mall.MAKESHOP: 0,
+    Mall.MANUAL: 0,
+}
 
 
 class Shop(models.Model):
@@ -43,6 +53,10 @@ class Shop(models.Model):
     thanks_mail = models.BooleanField(default=True)
     shipping_mail = models.BooleanField(default=True)
     cancel_mail = models.BooleanField(default=True)
+    #: 同梱候補 stops the order at 確認待 for a person to decide; off (the default): the tag only marks it.
+    stop_merge_candidates = models.BooleanField(
+        default=False, help_text="同梱候補の受注を確認待で止める (オフ: タグで知らせるだけ)"
+    )
     mail_from = models.EmailField(blank=True)
     warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.PROTECT, related_name="shops")
     #: Which connector speaks to the mall ("" = none: orders by hand/CSV; "fake" in tests).
@@ -104,6 +118,7 @@ class Shop(models.Model):
             shipping_mail=self.shipping_mail,
             cancel_mail=self.cancel_mail,
             confirm_at_mall=self.confirm_at_mall,
+            stop_merge_candidates=self.stop_merge_candidates,
         )
 
 

@@ -16,7 +16,7 @@ from juchu.domain.model import PaymentKind
 from juchu.fulfillment.models import Warehouse, WarehouseClosure
 from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
 from juchu.web.auth import Role
-from juchu.web.settings_services import credential_names, mask_secret, validate_new_password
+from juchu.web.settings_services import credential_names, mask_secret, multiline_credentials, validate_new_password
 
 CREDENTIAL_PREFIX = "cred__"
 CLEAR_PREFIX = "clear__"
@@ -58,6 +58,7 @@ class ShopForm(forms.ModelForm):
             "thanks_mail",
             "shipping_mail",
             "cancel_mail",
+            "stop_merge_candidates",
             "mail_from",
             "connector",
             "api_base_url",
@@ -74,6 +75,7 @@ class ShopForm(forms.ModelForm):
             "thanks_mail": "サンクスメールを送る",
             "shipping_mail": "出荷メールを送る",
             "cancel_mail": "キャンセルメールを送る",
+            "stop_merge_candidates": "同梱候補を確認待で止める",
             "mail_from": "メール送信元",
             "connector": "コネクタ",
             "api_base_url": "API ベース URL",
@@ -81,7 +83,7 @@ class ShopForm(forms.ModelForm):
         }
         help_texts = {
             "quantity_threshold": "1明細の数量がこれを超えると確認待にします",
-            "connector": "rakuten など。空欄: 手動・CSV のみ",
+            "connector": "rakuten, yahoo, amazon, aupay, qoo10, makeshop。空欄: 手動・CSV のみ",
         }
         widgets = {"key_expires_on": forms.DateInput(attrs={"type": "date"})}
 
@@ -95,13 +97,16 @@ class ShopForm(forms.ModelForm):
             if shop.grace_period_seconds is not None:
                 self.initial["grace_minutes"] = shop.grace_period_seconds // 60
         self.credential_rows: list[tuple[str, str, str]] = []
+        multiline = multiline_credentials(shop.mall)
         for name in credential_names(shop):
             key = f"{CREDENTIAL_PREFIX}{name}"
-            self.fields[key] = forms.CharField(
-                label=name,
-                required=False,
-                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+            # A stored value is never rendered back, in a text area either.
+            widget: forms.Widget = (
+                forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"})
+                if name in multiline
+                else forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
             )
+            self.fields[key] = forms.CharField(label=name, required=False, widget=widget, strip=name not in multiline)
             stored = shop.credentials.get(name) if shop.pk else None
             if stored:
                 self.fields[f"{CLEAR_PREFIX}{name}"] = forms.BooleanField(label="削除", required=False)

@@ -16,14 +16,14 @@ from django.conf import settings
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from juchu.web.models import LoginFailure
 
 log = logging.getLogger("juchu.web.lockout")
 
 #: What a locked-out user reads; the same whether or not the username exists.
-LOCKED_MESSAGE = (
+LOCKED_MESSAGE = gettext_noop(
     "ログインの失敗が続いたため、しばらくログインできません。%(minutes)s分ほど待ってからやり直してください。"
 )
 

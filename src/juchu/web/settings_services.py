@@ -7,6 +7,7 @@ harmless: the pipeline decides again and leaves it where it is when nothing chan
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,8 +36,30 @@ from juchu.web.auth import Role, create_user, set_role
 PREVIEW_ORDERS = 500
 #: A connection test asks the mall for the orders changed in this window only (a cheap read).
 CONNECTION_TEST_WINDOW = timedelta(minutes=1)
-#: The credential names each mall's connector reads, offered as inputs even before they are set.
+#: The credential names of Rakuten's connector (the other malls' connectors export ``CREDENTIAL_KEYS``).
 KNOWN_CREDENTIALS: dict[str, tuple[str, ...]] = {"rakuten": ("serviceSecret", "licenseKey")}
+
+
+def _connector_package(mall: str) -> Any:
+    if not mall.isidentifier():
+        return None
+    try:
+        return importlib.import_module(f"juchu.connectors.malls.{mall}")
+    except ModuleNotFoundError:
+        return None
+
+
+def known_credentials(mall: str) -> tuple[str, ...]:
+    """The credential names the mall's connector reads, offered as inputs even before they are set."""
+    if mall in KNOWN_CREDENTIALS:
+        return KNOWN_CREDENTIALS[mall]
+    return tuple(getattr(_connector_package(mall), "CREDENTIAL_KEYS", ()))
+
+
+def multiline_credentials(mall: str) -> tuple[str, ...]:
+    """The credentials entered as several lines (a PEM key), shown as a text area instead of a password input."""
+    return tuple(getattr(_connector_package(mall), "MULTILINE_CREDENTIAL_KEYS", ()))
+
 
 # Django's recommended validators, used when the site configures none (AUTH_PASSWORD_VALIDATORS empty).
 _FALLBACK_VALIDATORS = [
@@ -70,7 +93,7 @@ def mask_secret(value: Any) -> str:
 
 def credential_names(shop: Shop) -> list[str]:
     """The credential inputs the shop's form shows: the mall's known names, then any others stored."""
-    names = list(KNOWN_CREDENTIALS.get(shop.mall, ()))
+    names = list(known_credentials(shop.mall))
     return names + sorted(k for k in shop.credentials if k not in names)
 
 

@@ -6,7 +6,19 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from juchu.web.views import accounts, bulk, health, manual, order_detail, order_list, settings_users, status, top
+from juchu.web.views import (
+    accounts,
+    bulk,
+    health,
+    manual,
+    order_detail,
+    order_list,
+    order_tasks,
+    settings_users,
+    status,
+    top,
+)
+from juchu.web.views import metrics as delivery_metrics
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -24,12 +36,16 @@ urlpatterns = [
     path("orders/<int:pk>/action/<slug:action>/", order_detail.order_action, name="order-action"),
     path("orders/<int:pk>/packages/<int:package_id>/edit/", order_detail.edit_package, name="order-edit-package"),
     path("orders/<int:pk>/lines/<int:line_id>/edit/", order_detail.edit_line, name="order-edit-line"),
+    path("orders/<int:pk>/task/", order_tasks.run_task, name="order-run-task"),
     # The user page's token revocation sits here with the other security URLs (settings_users.token_revoke).
     path(
         "settings/users/<int:pk>/tokens/<int:token_id>/revoke/",
         settings_users.token_revoke,
         name="settings-user-token-revoke",
     ),
+    # 配送品質 (delivery quality): not under /metrics, which is the Prometheus exposition (a proxy may block it).
+    path("quality/", delivery_metrics.metrics_page, name="delivery-metrics"),
+    path("quality/export.csv", delivery_metrics.export_csv, name="delivery-metrics-export"),
     path("settings/", include("juchu.web.urls_settings")),
     path("", include("juchu.web.urls_files")),
     path("api/v1/", include("juchu.api.urls")),

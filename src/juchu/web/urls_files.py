@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from juchu.web.views import files, mails, mails_templates
+from juchu.web.views import files, mails, mails_templates, selfship
 
 urlpatterns = [
     # ファイル
@@ -14,6 +14,14 @@ urlpatterns = [
     path("files/rsl/export/", files.rsl_export, name="files-rsl-export"),
     path("files/rsl/import/", files.rsl_import, name="files-rsl-import"),
     path("files/rsl/exports/<str:name>", files.rsl_download, name="files-rsl-download"),
+    # 自社出荷
+    path("files/selfship/", selfship.selfship_page, name="files-selfship"),
+    path("files/selfship/issue/", selfship.selfship_issue, name="files-selfship-issue"),
+    path("files/selfship/import/", selfship.selfship_import, name="files-selfship-import"),
+    path("files/selfship/batches/<int:pk>/", selfship.batch_page, name="files-selfship-batch"),
+    path("files/selfship/batches/<int:pk>/slips.csv", selfship.batch_slips_csv, name="files-selfship-slips"),
+    path("files/selfship/batches/<int:pk>/picking.pdf", selfship.batch_picking_pdf, name="files-selfship-picking"),
+    path("files/selfship/batches/<int:pk>/notes.pdf", selfship.batch_notes_pdf, name="files-selfship-notes"),
     # 商品マッピング・商品・在庫 (after the fixed paths above, which these would otherwise swallow)
     path("files/<slug:kind>/import/", files.catalog_import, name="files-import"),
     path("files/<slug:kind>/export.csv", files.catalog_export, name="files-export"),

@@ -7,6 +7,8 @@ from juchu.web.views import (
     settings_index,
     settings_rules,
     settings_shops,
+    settings_task_rules,
+    settings_update_tasks,
     settings_users,
     settings_warehouses,
 )
@@ -44,9 +46,21 @@ urlpatterns = [
     path("rules/preview/", settings_rules.rule_preview, name="settings-rule-preview"),
     path("rules/<int:pk>/", settings_rules.rule_edit, name="settings-rule"),
     path("rules/<int:pk>/delete/", settings_rules.rule_delete, name="settings-rule-delete"),
+    # 更新タスク・自動ルール
+    path("tasks/", settings_update_tasks.task_list, name="settings-tasks"),
+    path("tasks/new/", settings_update_tasks.task_edit, name="settings-task-new"),
+    path("tasks/<int:pk>/", settings_update_tasks.task_edit, name="settings-task"),
+    path("tasks/<int:pk>/delete/", settings_update_tasks.task_delete, name="settings-task-delete"),
+    path("task-rules/", settings_task_rules.task_rule_list, name="settings-task-rules"),
+    path("task-rules/new/", settings_task_rules.task_rule_edit, name="settings-task-rule-new"),
+    path("task-rules/preview/", settings_task_rules.task_rule_preview, name="settings-task-rule-preview"),
+    path("task-rules/<int:pk>/", settings_task_rules.task_rule_edit, name="settings-task-rule"),
+    path("task-rules/<int:pk>/delete/", settings_task_rules.task_rule_delete, name="settings-task-rule-delete"),
     # 倉庫
     path("warehouses/", settings_warehouses.warehouse_list, name="settings-warehouses"),
     path("warehouses/<int:pk>/", settings_warehouses.warehouse_edit, name="settings-warehouse"),
+    path("warehouses/add-own/", settings_warehouses.own_warehouse_add, name="settings-warehouse-add-own"),
+    path("warehouses/<int:pk>/slips/", settings_warehouses.slip_settings_save, name="settings-warehouse-slips"),
     path("warehouses/<int:pk>/closures/", settings_warehouses.closure_add, name="settings-closure-add"),
     path(
         "warehouses/<int:pk>/closures/<int:closure_id>/delete/",

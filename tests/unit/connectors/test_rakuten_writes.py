@@ -337,3 +337,40 @@ def test_the_registry_builds_a_rakuten_connector_from_shop_settings():
     )
 
     assert isinstance(built, RakutenConnector)
+
+
+def test_stock_is_read_back_in_chunks_of_1000_matching_folded_manage_numbers():
+    rms, _, connector = make_connector()
+
+    def bulk_get(body):
+        # Rakuten folds manageNumber to lower case and leaves out items it holds no record for
+        return httpx.Response(
+            200,
+            json={
+                "inventories": [
+                    {"manageNumber": e["manageNumber"].lower(), "variantId": e["variantId"], "quantity": 7}
+                    for e in body["inventories"]
+                    if e["variantId"] != "gone"
+                ]
+            },
+        )
+
+    rms.routes["bulk-get"] = bulk_get
+    skus = [f"Item-{i}:v{i}" for i in range(1500)] + ["solo", "x:gone"]
+
+    levels = connector.read_stock(skus)
+
+    assert [len(b["inventories"]) for b in rms.bodies("inventories/bulk-get")] == [1000, 502]
+    assert {level.sku for level in levels} == set(skus) - {"x:gone"}
+    assert all(level.quantity == 7 for level in levels)
+    assert rms.bodies("inventories/bulk-get")[1]["inventories"][500] == {"manageNumber": "solo", "variantId": "solo"}
+
+
+def test_a_malformed_stock_answer_is_a_connector_error():
+    rms, _, connector = make_connector()
+    rms.routes["bulk-get"] = answering(httpx.Response(200, json={"inventories": [{"manageNumber": "a"}]}))
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.read_stock(["a"])
+
+    assert caught.value.code == "MALFORMED"

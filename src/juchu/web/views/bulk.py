@@ -12,13 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from juchu.domain.errors import DomainError
-from juchu.orders import actions, queries
+from juchu.orders import actions, merging, queries, task_actions
 from juchu.orders.exports import export_orders
-from juchu.orders.models import Order
+from juchu.orders.models import Order, UpdateTask
 from juchu.web.auth import Role, has_role, viewer_required
 
 #: Bulk actions and what each needs: (needs operator, takes a tag, needs a reason).
-_ACTIONS = {"confirm", "release_tag", "hold", "cancel", "re_request", "export"}
+_ACTIONS = {"confirm", "release_tag", "hold", "cancel", "re_request", "run_task", "merge", "export"}
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -47,6 +47,12 @@ def _runner(request: HttpRequest, action: str) -> Callable[[int], object] | str:
         if not reason:
             return "キャンセルの理由を入力してください"
         return lambda pk: actions.cancel_order(pk, actor, now, reason)
+    if action == "run_task":
+        task_id = request.POST.get("task", "")
+        task = UpdateTask.objects.filter(pk=int(task_id)).first() if task_id.isdigit() else None
+        if task is None:
+            return "実行する更新タスクを選んでください"
+        return lambda pk: task_actions.run_task(pk, task.pk, actor, now)
     return lambda pk: actions.re_request(pk, actor, now)
 
 
@@ -69,6 +75,8 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.warning(request, "受注が選択されていません")
         return _back(request)
+    if action == "merge":
+        return _merge(request, ids)
     runner = _runner(request, action)
     if isinstance(runner, str):
         messages.error(request, runner)
@@ -85,12 +93,26 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
             done += 1
         except DomainError as exc:
             failures.append(f"{numbers[pk]}: {exc}")
+    label = f"「{request.POST.get('label') or action}」"
+    if action == "run_task":
+        label = f"更新タスク「{UpdateTask.objects.get(pk=request.POST['task']).name}」"
     if done:
-        messages.success(request, f"{done} 件の受注に「{request.POST.get('label') or action}」を実行しました")
+        messages.success(request, f"{done} 件の受注に{label}を実行しました")
     for failure in failures[:50]:
         messages.error(request, failure)
     if len(failures) > 50:
         messages.error(request, f"ほか {len(failures) - 50} 件が失敗しました")
+    return _back(request)
+
+
+def _merge(request: HttpRequest, ids: list[int]) -> HttpResponse:
+    """同梱: the selected orders together into one box (all or nothing, unlike the per-order actions)."""
+    try:
+        primary = merging.merge_orders(ids, request.user.get_username(), timezone.now())
+    except DomainError as exc:
+        messages.error(request, f"同梱できません: {exc}")
+    else:
+        messages.success(request, f"{len(ids)} 件の受注を同梱しました (親: {primary})")
     return _back(request)
 
 

@@ -17,7 +17,7 @@ from juchu.domain.effects import EffectState
 from juchu.domain.errors import DomainError, StaleOrder
 from juchu.domain.status import EDITABLE, OrderStatus
 from juchu.mail.carriers import tracking_url
-from juchu.orders import actions
+from juchu.orders import actions, merging
 from juchu.orders.models import Order, OrderLine, Package
 from juchu.web.auth import operator_required, viewer_required
 from juchu.web.views.order_list import tag_labels
@@ -95,6 +95,9 @@ def _context(order: Order) -> dict[str, Any]:
         "pending_effects": list(order.effects.filter(state=EffectState.PENDING.value).exclude(last_error="")),
         "can_confirm": order.status == OrderStatus.AWAITING_CHECK.value,
         "can_cancel": not OrderStatus(order.status).is_final,
+        # 同梱: the orders merged with this one, and those it could still be merged with.
+        "merge_group": merging.group_orders(order),
+        "merge_candidates": merging.candidates_of(order) if editable else [],
     }
 
 
@@ -146,6 +149,12 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         at_mall = request.POST.get("cancel_at_mall") == "on"
         return actions.cancel_order(pk, actor, now, reason, cancel_at_mall=at_mall, version=version)
 
+    def merge() -> str:
+        partners = [int(v) for v in request.POST.getlist("with") if v.isdigit()]
+        if not partners:
+            raise actions.ActionRefused("同梱する受注を選んでください")
+        return merging.merge_orders([pk, *partners], actor, now, (pk, version) if version is not None else None)
+
     calls: dict[str, tuple[Callable[[], object], str | Callable[[object], str]]] = {
         "hold": (
             lambda: actions.hold(pk, tag or "hold", reason or "オペレーターが停止しました", actor, now, version),
@@ -161,6 +170,11 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         "retry": (
             lambda: actions.retry_failed_effects(pk, actor, now, version),
             lambda n: f"{n} 件の処理を再実行します",
+        ),
+        "merge": (merge, lambda primary: f"同梱しました (親: {primary})"),
+        "unmerge": (
+            lambda: merging.unmerge(pk, actor, now, version),
+            lambda numbers: f"同梱を解除しました ({'、'.join(numbers)})",  # type: ignore[arg-type]
         ),
     }
     if action not in calls:

@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from juchu.catalog.models import MallItemMapping, Product
 from juchu.fulfillment.models import Warehouse
-from juchu.orders.models import TagRule
+from juchu.orders.models import TagRule, TaskRule, UpdateTask
 from juchu.shops.models import Shop
 from juchu.web.auth import admin_required
 
@@ -22,6 +22,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "sets": Product.objects.filter(is_set=True).count(),
         "mappings": MallItemMapping.objects.count(),
         "rules": TagRule.objects.count(),
+        "tasks": UpdateTask.objects.count(),
+        "task_rules": TaskRule.objects.count(),
         "warehouses": Warehouse.objects.count(),
         "users": get_user_model().objects.filter(is_active=True).count(),
     }

@@ -1,4 +1,4 @@
-"""設定 › 倉庫: cutoff (締め時間), shipping calendar and closures (休業日)."""
+"""設定 › 倉庫: cutoff (締め時間), shipping calendar, closures (休業日), and the own warehouse's slip settings."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from juchu.fulfillment.models import Warehouse
+from juchu.fulfillment.selfship import settings_of
 from juchu.web import settings_services as services
 from juchu.web.auth import admin_required
+from juchu.web.forms_selfship import OwnWarehouseCreateForm, SlipSettingsForm
 from juchu.web.forms_settings import CALENDARS, ClosureForm, WarehouseForm
 
 
@@ -23,16 +25,60 @@ def warehouse_list(request: HttpRequest) -> HttpResponse:
     for wh in Warehouse.objects.order_by("code"):
         calendar = next((v[0] for v in CALENDARS.values() if (v[1], v[2]) == (wh.every_day, wh.observe_holidays)), "")
         rows.append((wh, calendar))
-    return render(request, "juchu/settings/warehouses.html", {"rows": rows})
+    return render(request, "juchu/settings/warehouses.html", {"rows": rows, "own_form": OwnWarehouseCreateForm()})
 
 
-def _page(request: HttpRequest, wh: Warehouse, form: WarehouseForm, closure_form: ClosureForm) -> HttpResponse:
+@admin_required
+@require_POST
+def own_warehouse_add(request: HttpRequest) -> HttpResponse:
+    """Add an own warehouse (自社倉庫): weekdays except public holidays; then its slip settings are filled in."""
+    form = OwnWarehouseCreateForm(request.POST)
+    if not form.is_valid():
+        rows = [(wh, "") for wh in Warehouse.objects.order_by("code")]
+        return render(request, "juchu/settings/warehouses.html", {"rows": rows, "own_form": form}, status=400)
+    wh = form.save()
+    messages.success(request, f"自社倉庫「{wh.name}」を追加しました。送り状の設定をしてください")
+    return redirect("settings-warehouse", pk=wh.pk)
+
+
+def _page(
+    request: HttpRequest,
+    wh: Warehouse,
+    form: WarehouseForm,
+    closure_form: ClosureForm,
+    slip_form: SlipSettingsForm | None = None,
+) -> HttpResponse:
     today = timezone.localdate()
     calendar = wh.calendar()
     days = [(day, calendar.is_shipping_day(day)) for day in (today + timedelta(days=i) for i in range(14))]
     closures = wh.closures.order_by("date")
-    context = {"wh": wh, "form": form, "closure_form": closure_form, "closures": closures, "days": days}
+    if slip_form is None and wh.is_own:
+        slip_form = SlipSettingsForm.for_settings(settings_of(wh), prefix="slip")
+    context = {
+        "wh": wh,
+        "form": form,
+        "closure_form": closure_form,
+        "closures": closures,
+        "days": days,
+        "slip_form": slip_form,
+    }
     return render(request, "juchu/settings/warehouse_form.html", context)
+
+
+@admin_required
+@require_POST
+def slip_settings_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save an own warehouse's slip settings (sender, carrier, account codes, services)."""
+    wh = get_object_or_404(Warehouse, pk=pk)
+    if not wh.is_own:
+        messages.error(request, "送り状の設定は自社倉庫 (コネクタ selfship) だけにあります")
+        return redirect("settings-warehouse", pk=wh.pk)
+    slip_form = SlipSettingsForm(request.POST, prefix="slip")
+    if not slip_form.is_valid():
+        return _page(request, wh, WarehouseForm(instance=wh), ClosureForm(prefix="closure"), slip_form)
+    Warehouse.objects.filter(pk=wh.pk).update(slip_settings=slip_form.settings().to_json())
+    messages.success(request, f"倉庫「{wh.name}」の送り状の設定を保存しました")
+    return redirect("settings-warehouse", pk=wh.pk)
 
 
 @admin_required

@@ -1,4 +1,4 @@
-"""The top page (ホーム): cutoffs, orders at risk, counts, stuck orders, connector health."""
+"""The top page (ホーム): cutoffs, orders at risk, counts, stuck orders, connector health, oversold orders."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from juchu.orders import overview
 from juchu.web.auth import viewer_required
+from juchu.web.views.metrics import top_card
 from juchu.web.views.order_list import tab_labels
 
 
@@ -25,5 +26,7 @@ def top_page(request: HttpRequest) -> HttpResponse:
             "tabs": [(tab, name, counts[tab]) for tab, name in tab_labels()],
             "stuck": overview.stuck(now),
             "shops": overview.shop_health(timezone.localdate(now)),
+            "oversold": overview.oversold(),
+            "delivery": top_card(),
         },
     )

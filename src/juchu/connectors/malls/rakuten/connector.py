@@ -37,6 +37,7 @@ GET_ORDER = ORDER + "getOrder/"
 CONFIRM_ORDER = ORDER + "confirmOrder/"
 CANCEL_ORDER = ORDER + "cancelOrder/"
 INVENTORY_BULK_UPSERT = "/es/2.0/inventories/bulk-upsert"
+INVENTORY_BULK_GET = "/es/2.0/inventories/bulk-get"
 
 DATE_ORDERED, DATE_PAYMENT_FIXED = 1, 6
 CHANGE_PROGRESS = (400, 800, 900)  # 変更確定待ち, キャンセル確定待ち, キャンセル確定
@@ -45,6 +46,7 @@ SEARCH_CAP = 15_000
 PAGE_SIZE = 1_000
 ORDER_BATCH = 100
 STOCK_CHUNK = 400
+STOCK_READ_CHUNK = 1_000
 LOOKBACK = timedelta(days=14)
 ONE_SECOND = timedelta(seconds=1)
 
@@ -69,6 +71,9 @@ class RakutenConnector:
     ``async_wait_seconds`` (10), how long to poll an async shipping update; ``cancel_inventory_restore_type``
     (0 follow the item, 1 restore, 2 do not).
     """
+
+    #: Rakuten's largest stock quantity: pushes are clamped to it, and the reconciliation compares against it.
+    max_stock_quantity = wire.MAX_QUANTITY
 
     def __init__(
         self,
@@ -252,6 +257,31 @@ class RakutenConnector:
             for index, result in self._upsert(sendable).items():
                 results[index] = result
         return [results[i] for i in range(len(batch))]
+
+    def read_stock(self, skus: Sequence[str]) -> list[StockLevel]:
+        """Inventory bulk-get in chunks of 1,000; items Rakuten holds no record for are left out.
+
+        Rakuten folds a manageNumber to lower case, so the answer is matched back case-insensitively on it.
+        """
+        wanted = {}
+        for sku in dict.fromkeys(skus):
+            manage, variant = wire.inventory_key(sku)
+            if manage:
+                wanted[(manage.lower(), variant)] = sku
+        found: list[StockLevel] = []
+        keys = list(wanted)
+        for batch in _chunks(keys, STOCK_READ_CHUNK):
+            body = {"inventories": [{"manageNumber": manage, "variantId": variant} for manage, variant in batch]}
+            records = self.client.post(INVENTORY_BULK_GET, body).get("inventories")
+            if not isinstance(records, list):
+                raise ConnectorError(f"楽天 {INVENTORY_BULK_GET}: inventories が配列ではありません", code="MALFORMED")
+            for record in records:
+                if not isinstance(record, dict) or not isinstance(record.get("quantity"), int):
+                    raise ConnectorError(f"楽天 {INVENTORY_BULK_GET}: 在庫の形式が不正です", code="MALFORMED")
+                key = (str(record.get("manageNumber", "")).lower(), str(record.get("variantId", "")))
+                if key in wanted:
+                    found.append(StockLevel(wanted[key], record["quantity"]))
+        return found
 
     def _upsert(self, entries: list[tuple[int, StockLevel]], *, again: bool = True) -> dict[int, ItemResult]:
         if not entries:
