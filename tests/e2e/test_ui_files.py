@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from juchu.catalog.models import MallItemMapping, Product, Stock
-from juchu.domain.model import PaymentKind
-from juchu.fulfillment.models import Warehouse
 from juchu.orders.models import Order, OrderLine
-from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
+from juchu.shops.models import Shop
 from juchu.web.auth import Role, create_user
-from tests.e2e.browser import SCREENSHOTS, needs_chromium
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in, needs_chromium, tea_shop
 from tests.unit.test_csv_orders import continuation, row, to_bytes
-
-PASSWORD = "Juchu-e2e-pass-2026"
 
 pytestmark = needs_chromium
 
@@ -23,14 +18,7 @@ pytestmark = needs_chromium
 def shop(transactional_db, settings, tmp_path) -> Shop:
     """A shop working by CSV, with two mapped items; uploads are kept under the test's own data directory."""
     settings.DATA_DIR = tmp_path
-    warehouse = Warehouse.objects.create(code="rsl", name="RSL")
-    shop = Shop.objects.create(code="csvshop", name="CSV茶舗", mall="manual", warehouse=warehouse)
-    DeliveryMethodMapping.objects.create(shop=shop, mall_method="宅配便", warehouse_method="YUPACK")
-    PaymentMethodMapping.objects.create(shop=shop, mall_method="銀行振込", kind=PaymentKind.PREPAID.value)
-    for code, item in (("TEA-01", "item-a"), ("TEA-02", "item-b")):
-        product = Product.objects.create(code=code, name=f"煎茶 {code}")
-        Stock.objects.create(warehouse=warehouse, product=product, on_hand=1000)
-        MallItemMapping.objects.create(shop=shop, mall_item_id=item, product=product)
+    shop = tea_shop("CSV茶舗", code="csvshop", mall="manual")
     return shop
 
 
@@ -52,11 +40,7 @@ def test_operator_uploads_a_cp932_order_csv_reads_the_bad_row_and_imports_the_go
     )
 
     # log in, then the files page leads to 受注CSV取込
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "tanaka")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, "tanaka")
     page.goto(f"{base}/files/")
     page.click("#card-orders a.button")
     page.wait_for_url(f"{base}/files/orders/")

@@ -8,19 +8,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from juchu.catalog.models import MallItemMapping, Product, Stock
-from juchu.domain.model import PaymentKind
-from juchu.fulfillment.models import Warehouse
 from juchu.orders.advance import advance_all_due
 from juchu.orders.importing import import_orders
 from juchu.orders.models import Order
 from juchu.orders.models import Package as PackageRow
-from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
+from juchu.shops.models import Shop
 from juchu.web.auth import Role, create_user
-from tests.e2e.browser import SCREENSHOTS, needs_chromium
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in, needs_chromium, tea_shop
 from tests.integration.conftest import mall_order
 
-PASSWORD = "Juchu-e2e-pass-2026"
 FIRST, SECOND, OTHER = "360238-20261126-00000001", "360238-20261126-00000002", "360238-20261126-00000003"
 
 pytestmark = needs_chromium
@@ -29,14 +25,7 @@ pytestmark = needs_chromium
 @pytest.fixture
 def shop(transactional_db) -> Shop:
     """Two unpaid orders of 佐藤 花子 to the same address (同梱候補) and one of another buyer."""
-    warehouse = Warehouse.objects.create(code="rsl", name="RSL")
-    shop = Shop.objects.create(code="demo", name="デモ茶舗", mall="rakuten", warehouse=warehouse)
-    DeliveryMethodMapping.objects.create(shop=shop, mall_method="宅配便", warehouse_method="YUPACK")
-    PaymentMethodMapping.objects.create(shop=shop, mall_method="銀行振込", kind=PaymentKind.PREPAID.value)
-    for code, item in (("TEA-01", "item-a"), ("TEA-02", "item-b")):
-        product = Product.objects.create(code=code, name=f"煎茶 {code}")
-        Stock.objects.create(warehouse=warehouse, product=product, on_hand=1000)
-        MallItemMapping.objects.create(shop=shop, mall_item_id=item, product=product)
+    shop = tea_shop("デモ茶舗")
     now = timezone.now()
     ordered = now - timedelta(hours=1)
     orders = [
@@ -50,14 +39,6 @@ def shop(transactional_db) -> Shop:
     advance_all_due(now)
     advance_all_due(now + timedelta(seconds=1))  # the first order notices its partner
     return shop
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_operator_finds_merge_candidates_merges_them_and_sees_the_merged_order(live_server, shop, browser_page):

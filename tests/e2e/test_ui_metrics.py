@@ -15,10 +15,9 @@ from juchu.fulfillment.models import Warehouse
 from juchu.shops.models import Shop
 from juchu.web.auth import Role, create_user
 from juchu.web.views import metrics as metrics_view
-from tests.e2e.browser import SCREENSHOTS, needs_chromium
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in, needs_chromium
 from tests.integration.test_web_metrics import build_order
 
-PASSWORD = "Juchu-e2e-pass-2026"
 S = OrderStatus
 
 pytestmark = needs_chromium
@@ -77,11 +76,7 @@ def test_viewer_reads_the_delivery_quality_of_october(live_server, october, brow
     complaints: list[str] = []
     page.on("console", lambda msg: complaints.append(msg.text) if "Content Security Policy" in msg.text else None)
 
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "suzuki")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, "suzuki")
     page.locator("#delivery-card").screenshot(path=str(SCREENSHOTS / "metrics_card.png"))
 
     # the navigation leads to the page; the month is chosen in the filter form

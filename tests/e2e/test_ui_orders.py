@@ -11,19 +11,14 @@ import pytest
 from django.utils import timezone
 
 from juchu.api.tokens import issue_token
-from juchu.catalog.models import MallItemMapping, Product, Stock
-from juchu.domain.model import PaymentKind
-from juchu.fulfillment.models import Warehouse
 from juchu.orders import actions
 from juchu.orders.advance import advance_all_due
 from juchu.orders.importing import import_orders
 from juchu.orders.models import Order
-from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
+from juchu.shops.models import Shop
 from juchu.web.auth import Role, create_user
-from tests.e2e.browser import SCREENSHOTS, needs_chromium
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in, needs_chromium, tea_shop
 from tests.integration.conftest import mall_order
-
-PASSWORD = "Juchu-e2e-pass-2026"
 
 pytestmark = needs_chromium
 
@@ -31,14 +26,7 @@ pytestmark = needs_chromium
 @pytest.fixture
 def shop(transactional_db) -> Shop:
     """A Rakuten shop on RSL with 12 orders: most wait for payment in 確認済, one is held, one is unmapped."""
-    warehouse = Warehouse.objects.create(code="rsl", name="RSL")
-    shop = Shop.objects.create(code="demo", name="デモ茶舗", mall="rakuten", warehouse=warehouse)
-    DeliveryMethodMapping.objects.create(shop=shop, mall_method="宅配便", warehouse_method="YUPACK")
-    PaymentMethodMapping.objects.create(shop=shop, mall_method="銀行振込", kind=PaymentKind.PREPAID.value)
-    for code, item in (("TEA-01", "item-a"), ("TEA-02", "item-b")):
-        product = Product.objects.create(code=code, name=f"煎茶 {code}")
-        Stock.objects.create(warehouse=warehouse, product=product, on_hand=1000)
-        MallItemMapping.objects.create(shop=shop, mall_item_id=item, product=product)
+    shop = tea_shop("デモ茶舗")
     now = timezone.now()
     ordered = now - timedelta(hours=1)
     names = ["佐藤 花子", "鈴木 一郎", "高橋 美咲", "田中 健", "伊藤 さくら", "渡辺 翔太", "山本 結衣", "中村 蓮"]
@@ -64,14 +52,6 @@ def shop(transactional_db) -> Shop:
     held = Order.objects.get(mall_order_number="360238-20261126-00000003")
     actions.hold(held.pk, "phone-check", "電話で住所を確認する", "setup", now)
     return shop
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def status_of(number: str) -> str:

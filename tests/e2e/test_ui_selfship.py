@@ -20,10 +20,8 @@ from juchu.orders.models import Order, Package
 from juchu.runtime.sweeps import run_all
 from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
 from juchu.web.auth import Role, create_user
-from tests.e2e.browser import SCREENSHOTS, needs_chromium
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in, needs_chromium
 from tests.integration.conftest import mall_order
-
-PASSWORD = "Juchu-e2e-pass-2026"
 
 pytestmark = needs_chromium
 
@@ -62,11 +60,7 @@ def test_operator_issues_a_batch_and_downloads_its_slips_and_pdfs(live_server, o
     page, base = browser_page, live_server.url
     SCREENSHOTS.mkdir(exist_ok=True)
 
-    page.goto(f"{base}/login/?next=/files/selfship/")
-    page.fill("#id_username", "sato")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/files/selfship/")
+    log_in(page, base, "sato", "/files/selfship/")
     assert page.inner_text("#due-count") == "3"
     assert page.locator("#due-list tbody tr").count() == 3
 

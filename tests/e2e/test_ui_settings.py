@@ -8,15 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from juchu.fulfillment.models import Warehouse
 from juchu.orders.importing import import_orders
 from juchu.orders.models import TagRule
 from juchu.shops.models import Shop
 from juchu.web.auth import Role, create_user
-from tests.e2e.browser import SCREENSHOTS, needs_chromium
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in, needs_chromium, rsl_shop
 from tests.integration.conftest import mall_order
-
-PASSWORD = "Juchu-e2e-pass-2026"
 
 pytestmark = needs_chromium
 
@@ -24,8 +21,7 @@ pytestmark = needs_chromium
 @pytest.fixture
 def shop_with_orders(transactional_db) -> Shop:
     """A shop with three recent orders, one asking for gift wrapping in its remarks."""
-    warehouse = Warehouse.objects.create(code="rsl", name="RSL")
-    shop = Shop.objects.create(code="demo", name="デモ店", mall="rakuten", warehouse=warehouse)
+    shop = rsl_shop()
     now = timezone.now()
     ordered = now - timedelta(hours=2)
     import_orders(
@@ -43,11 +39,7 @@ def shop_with_orders(transactional_db) -> Shop:
 def test_an_admin_previews_and_saves_a_custom_tag_rule(live_server, shop_with_orders, browser_page) -> None:
     create_user("kanri", PASSWORD, Role.ADMIN)
     page = browser_page
-    page.goto(f"{live_server.url}/login/?next=/settings/rules/new/")
-    page.fill("#id_username", "kanri")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/settings/rules/new/")
+    log_in(page, live_server.url, "kanri", "/settings/rules/new/")
 
     page.fill("#id_name", "ギフト包装の確認")
     page.fill("#id_tag_code", "gift-wrap")

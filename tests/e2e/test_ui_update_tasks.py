@@ -9,15 +9,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from juchu.fulfillment.models import Warehouse
 from juchu.orders.importing import import_orders
 from juchu.orders.models import Order, OrderEvent, UpdateTask
 from juchu.shops.models import Shop
 from juchu.web.auth import Role, create_user
-from tests.e2e.browser import SCREENSHOTS, needs_chromium
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in, needs_chromium, rsl_shop
 from tests.integration.conftest import mall_order
-
-PASSWORD = "Juchu-e2e-pass-2026"
 
 pytestmark = needs_chromium
 
@@ -25,8 +22,7 @@ pytestmark = needs_chromium
 @pytest.fixture
 def shop_with_orders(transactional_db) -> Shop:
     """A shop with three new orders (新規受付), two of them to Hokkaido."""
-    warehouse = Warehouse.objects.create(code="rsl", name="RSL")
-    shop = Shop.objects.create(code="demo", name="デモ店", mall="rakuten", warehouse=warehouse)
+    shop = rsl_shop()
     now = timezone.now()
     ordered = now - timedelta(minutes=5)
     hokkaido = {"prefecture": "北海道", "postal": "0600001"}
@@ -51,11 +47,7 @@ def test_an_admin_builds_a_task_and_runs_it_on_two_orders_from_the_list(
 ) -> None:
     create_user("kanri", PASSWORD, Role.ADMIN)
     page = browser_page
-    page.goto(f"{live_server.url}/login/?next=/settings/tasks/new/")
-    page.fill("#id_username", "kanri")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/settings/tasks/new/")
+    log_in(page, live_server.url, "kanri", "/settings/tasks/new/")
 
     # the editor: three actions, the third moved up to be the second
     page.fill("#id_name", "北海道・沖縄は送料+500円")

@@ -302,3 +302,21 @@ def test_merged_package_rides_without_a_request_of_its_own(world, fakes, clock):
     assert not ShipmentRequest.objects.filter(order=second).exclude(state=RequestState.DROPPED).exists()
     assert second.explanation.startswith("出荷待ち: 注文 700-1 に同梱して出荷します")
     assert second.due_at is None or second.due_at <= clock.now + timedelta(days=1)
+
+
+def test_a_large_group_names_ten_candidates_and_counts_the_rest_so_its_tags_settle(world, fakes, clock):
+    from juchu.domain.checks import MERGE_NAMED
+
+    mall, _warehouse = fakes
+    numbers = [f"800-{i:02d}" for i in range(13)]
+    for number in numbers:
+        place(mall, clock, number)
+    sweep(clock, minutes=31)
+    for _ in range(4):
+        sweep(clock, seconds=2)
+
+    reason = OrderTag.objects.get(order__mall_order_number="800-00", code="merge_candidate").reason
+    assert "ほか 2 件" in reason
+    assert merging.named_in(reason) == frozenset(numbers[1 : 1 + MERGE_NAMED])
+    # and nothing keeps waking the group: one more pass finds no order due
+    assert not Order.objects.filter(due_at__lte=clock.advance(seconds=1), status=S.CHECKED.value).exists()

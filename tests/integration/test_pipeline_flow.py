@@ -360,3 +360,29 @@ def test_an_order_without_packages_or_with_zero_quantity_is_reported_and_the_res
     errors = {e.key: e.message for e in result.errors}
     assert errors == {"800-2": "送付先がありません", "800-3": "送付先1 明細1 の数量 0 が不正です"}
     assert list(Order.objects.values_list("mall_order_number", flat=True)) == ["800-1"]
+
+
+@pytest.mark.parametrize("status", ["awaiting_shipment", "shipping", "partially_shipped", "shipped"])
+def test_an_open_mall_report_keeps_an_order_from_completing_from_awaiting_shipment_on(world, fakes, clock, status):
+    """The warehouse may accept and ship between two passes: one decision then takes the order from 出荷待ち
+    through 全出荷済 to 完了, and must see the report still open (found by the Amazon fault run)."""
+    from juchu.orders.models import Effect
+    from juchu.orders.snapshots import ORDER_FIELDS, build_snapshots
+
+    mall, _warehouse = fakes
+    mall.put(mall_order("J-1", clock.now), clock.now)
+    run_all(clock.advance(seconds=1))
+    order = Order.objects.get(mall_order_number="J-1")
+    Effect.objects.create(
+        order=order,
+        kind=EffectKind.MALL_REPORT.value,
+        key="mall_report:test",
+        state="pending",
+        next_attempt_at=clock.now,
+        created_at=clock.now,
+    )
+    Order.objects.filter(pk=order.pk).update(status=status)
+
+    snapshot = build_snapshots(list(Order.objects.filter(pk=order.pk).values(*ORDER_FIELDS)))[order.pk]
+
+    assert snapshot.mall_reports_done is False

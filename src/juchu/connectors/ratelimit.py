@@ -101,3 +101,17 @@ def shared_bucket(
         if bucket is None:
             bucket = _shared[key] = TokenBucket(rate, SystemClock(), capacity=capacity, max_wait=max_wait)
         return bucket
+
+
+def bucket_for(
+    credential: str,
+    rate: float,
+    *,
+    clock: Clock | None,
+    capacity: float | None = None,
+    max_wait: float = math.inf,
+) -> TokenBucket:
+    """The process-wide bucket of ``credential``; with an injected ``clock`` (a test) a bucket of its own."""
+    if clock is not None:
+        return TokenBucket(rate, clock, capacity=capacity, max_wait=max_wait)
+    return shared_bucket(credential, rate, capacity=capacity, max_wait=max_wait)

@@ -141,10 +141,18 @@ def _duplicate_suspected(order: OrderSnapshot, ctx: CheckContext) -> list[str]:
     return [f"注文番号 {'、'.join(order.duplicate_candidates)} と同じ注文者・住所・商品です"]
 
 
+#: How many merge candidates a 同梱候補 reason names (the rest are counted).
+MERGE_NAMED = 10
+
+
 def _merge_candidate(order: OrderSnapshot, ctx: CheckContext) -> list[str]:
     if not order.merge_candidates:
         return []
-    return [f"注文 {'、'.join(order.merge_candidates)} と同じ注文者・送付先・配送方法です"]
+    # At most MERGE_NAMED numbers are named: the reason stays short, and so does the set of orders whose tag
+    # must follow when it changes (juchu.orders.merging wakes them).
+    named = "、".join(order.merge_candidates[:MERGE_NAMED])
+    more = len(order.merge_candidates) - MERGE_NAMED
+    return [f"注文 {named}{f' ほか {more} 件' if more > 0 else ''} と同じ注文者・送付先・配送方法です"]
 
 
 def _quantity_anomaly(order: OrderSnapshot, ctx: CheckContext) -> list[str]:

@@ -32,6 +32,8 @@ class AdvanceResult:
 
     looked_at: int
     moved: int
+    #: Orders outside the batch to make due once it has committed (同梱 partners and candidates).
+    wake: frozenset[int] = frozenset()
 
 
 def advance_all_due(
@@ -56,10 +58,12 @@ def advance_due_orders(
     ``context`` (policies, rules, calendars) may be shared by the batches of one sweep.
     """
     try:
-        return _advance_batch(now, limit, shop_id, context, lock_stock=False)
+        result = _advance_batch(now, limit, shop_id, context, lock_stock=False)
     except StockTaken:
         # Another sweep took stock this batch counted on: decide the batch again, reading the stock under lock.
-        return _advance_batch(now, limit, shop_id, context, lock_stock=True)
+        result = _advance_batch(now, limit, shop_id, context, lock_stock=True)
+    merging.wake(set(result.wake), now)
+    return result
 
 
 def _advance_batch(
@@ -87,7 +91,9 @@ def advance_orders(order_ids: list[int], now: datetime) -> AdvanceResult:
             query = query.select_for_update(of=("self",))
         rows = list(query.values(*ORDER_FIELDS))
         warehouse_of = {row["id"]: row["warehouse_id"] for row in rows}
-        return _decide_and_write(list(build_snapshots(rows).values()), warehouse_of, now, lock_stock=True)
+        result = _decide_and_write(list(build_snapshots(rows).values()), warehouse_of, now, lock_stock=True)
+    merging.wake(set(result.wake), now)
+    return result
 
 
 class StockTaken(writes.StaleBatch):
@@ -105,7 +111,7 @@ def _decide_and_write(
     # 自動ルール: the tasks of orders leaving 新規受付 run first, so that the checks see what they changed.
     snapshots = task_rule_runs.run_entry_rules(snapshots, warehouse_of, now, ctx)
     # 同梱: merge candidates and merge partners, which the checks and the 出荷待ち decision read.
-    snapshots = merging.note_candidates(snapshots, now)
+    snapshots, woken = merging.note_candidates(snapshots, now)
     decisions: dict[int, Decision] = {}
     for snap in snapshots:
         decisions[snap.id] = decide(snap, ctx.pipeline(snap, warehouse_of[snap.id]))
@@ -118,10 +124,10 @@ def _decide_and_write(
     else:
         allocated, taken = set(), {}
     _write(snapshots, decisions, allocated, now)
-    merging.wake_partners(snapshots, decisions, now)
+    woken |= merging.partners_to_wake(snapshots, decisions)
     _take_stock(taken)
     moved = sum(1 for d in decisions.values() if d.transitions)
-    return AdvanceResult(len(snapshots), moved)
+    return AdvanceResult(len(snapshots), moved, frozenset(woken))
 
 
 def _allocate(

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from juchu.domain import merging as rules
+from juchu.domain.checks import MERGE_NAMED
 from juchu.domain.errors import StaleOrder
 from juchu.domain.model import Address, MergePartner, OrderSnapshot, PaymentKind
 from juchu.domain.pipeline import Decision
@@ -32,7 +33,7 @@ from juchu.orders.models import Package as PackageRow
 from juchu.shops.models import PaymentMethodMapping
 
 _BEFORE = [s.value for s in rules.BEFORE_REQUEST]
-_REASON_NUMBERS = re.compile(r"注文 (.+?) と同じ注文者")
+_REASON_NUMBERS = re.compile(r"注文 (.+?)(?: ほか \d+ 件)? と同じ注文者")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +201,13 @@ def group_orders(order: Order) -> list[tuple[Order, bool]]:
 # ---- the advance hook ---------------------------------------------------------------------------------
 
 
-def note_candidates(snapshots: list[OrderSnapshot], now: datetime) -> list[OrderSnapshot]:
+def note_candidates(snapshots: list[OrderSnapshot], now: datetime) -> tuple[list[OrderSnapshot], set[int]]:
     """Before a batch is decided: refresh merge keys, take mall-cancelled orders out of their merge, and give
-    each snapshot its merge candidates and merge partners. Orders outside the batch whose candidate tag now
-    says something else are made due (level-triggered: they re-check themselves)."""
+    each snapshot its merge candidates and merge partners. Also returns the orders outside the batch whose
+    candidate tag now says something else: the caller makes them due (:func:`wake`) once the batch has
+    committed, and they re-check themselves (level-triggered)."""
     if not snapshots:
-        return snapshots
+        return snapshots, set()
     by_id = {s.id: s for s in snapshots}
     keys = {s.id: rules.snapshot_key(s) for s in snapshots}
     stored = dict(where_in(Order.objects.all(), "id", list(by_id)).values_list("id", "merge_key"))
@@ -222,7 +224,7 @@ def note_candidates(snapshots: list[OrderSnapshot], now: datetime) -> list[Order
         writes.insert_events(detach(leaving, now, "モールでキャンセルされたため"))
         groups = groups_of(package_ids)
     found = _candidates(snapshots, keys)
-    _wake_changed_candidates(snapshots, found, now)
+    woken = _changed_candidates(snapshots, found)
     partners = _partners(groups)
     return [
         replace(
@@ -234,7 +236,7 @@ def note_candidates(snapshots: list[OrderSnapshot], now: datetime) -> list[Order
         if s.id in found or s.id in partners
         else s
         for s in snapshots
-    ]
+    ], woken
 
 
 def _candidates(snapshots: list[OrderSnapshot], keys: Mapping[int, str]) -> dict[int, tuple[str, ...]]:
@@ -265,20 +267,23 @@ def named_in(reason: str) -> frozenset[str]:
     return frozenset(match.group(1).split("、")) if match else frozenset()
 
 
-def _wake_changed_candidates(
-    snapshots: list[OrderSnapshot], found: Mapping[int, tuple[str, ...]], now: datetime
-) -> None:
-    """Make due the orders that became or stopped being a batch order's candidates, so their tags follow."""
-    wake: dict[int, set[str]] = defaultdict(set)
+def _changed_candidates(snapshots: list[OrderSnapshot], found: Mapping[int, tuple[str, ...]]) -> set[int]:
+    """The orders outside the batch that became or stopped being a batch order's candidates (a plain read)."""
+    numbers_of: dict[int, set[str]] = defaultdict(set)
     for s in snapshots:
         old = next((named_in(t.reason) for t in s.tags if t.code == "merge_candidate"), frozenset())
-        new = frozenset(found.get(s.id, ()))
+        new = frozenset(found.get(s.id, ())[:MERGE_NAMED])  # what the new reason names
         if old != new:
-            wake[s.shop_id] |= old ^ new
-    for shop_id, numbers in wake.items():
-        Order.objects.filter(shop_id=shop_id, mall_order_number__in=numbers).exclude(
-            id__in=[s.id for s in snapshots]
-        ).update(due_at=now)
+            numbers_of[s.shop_id] |= old ^ new
+    batch = [s.id for s in snapshots]
+    woken: set[int] = set()
+    for shop_id, numbers in numbers_of.items():
+        woken.update(
+            Order.objects.filter(shop_id=shop_id, mall_order_number__in=numbers)
+            .exclude(id__in=batch)
+            .values_list("id", flat=True)
+        )
+    return woken
 
 
 def _partners(groups: Mapping[int, list[Member]]) -> dict[int, tuple[tuple[MergePartner, ...], bool]]:
@@ -294,16 +299,23 @@ def _partners(groups: Mapping[int, list[Member]]) -> dict[int, tuple[tuple[Merge
     return found
 
 
-def wake_partners(snapshots: list[OrderSnapshot], decisions: Mapping[int, Decision], now: datetime) -> None:
-    """After a batch is written: an order that moved (or a merged order waiting at 出荷待ち) makes its merge
-    partners due, so the primary sees at once whether the box is ready."""
-    wake = set()
+def partners_to_wake(snapshots: list[OrderSnapshot], decisions: Mapping[int, Decision]) -> set[int]:
+    """After a batch is decided: an order that moved (or a merged order waiting at 出荷待ち) has its merge
+    partners made due (:func:`wake`), so the primary sees at once whether the box is ready."""
+    found = set()
     for s in snapshots:
         d = decisions[s.id]
         if s.merged_with and (d.transitions or (not s.merge_primary and d.status is OrderStatus.AWAITING_SHIPMENT)):
-            wake.update(p.order_id for p in s.merged_with)
-    if wake:
-        Order.objects.filter(id__in=wake).exclude(status__in=["completed", "cancelled"]).update(due_at=now)
+            found.update(p.order_id for p in s.merged_with)
+    return found
+
+
+def wake(order_ids: set[int], now: datetime) -> None:
+    """Make these orders due now. Called after the batch that found them has committed: they are outside it,
+    another worker may hold them in its own batch, and updating them while holding this batch's locks would
+    let two batches wait for each other (a deadlock on PostgreSQL)."""
+    if order_ids:
+        Order.objects.filter(id__in=order_ids).exclude(status__in=["completed", "cancelled"]).update(due_at=now)
 
 
 # ---- changing a merge ----------------------------------------------------------------------------------
@@ -515,7 +527,8 @@ __all__ = [
     "groups_of",
     "merge_orders",
     "note_candidates",
+    "partners_to_wake",
     "riders",
     "unmerge",
-    "wake_partners",
+    "wake",
 ]

@@ -136,8 +136,14 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
     removed: dict[int, set[str]] = defaultdict(set)
     for order_id, code in where_in(RemovedTag.objects.all(), "order_id", ids).values_list("order_id", "code"):
         removed[order_id].add(code)
-    # Also for orders still shipping: a decision may move them to 全出荷済 and on to 完了 at once.
-    shipping = (OrderStatus.SHIPPING.value, OrderStatus.PARTIALLY_SHIPPED.value, OrderStatus.SHIPPED.value)
+    # Also for orders still waiting for or in shipping: a decision may move them through 出荷作業中 and 全出荷済
+    # on to 完了 at once (the warehouse accepted and shipped between two passes), and must see the open report.
+    shipping = (
+        OrderStatus.AWAITING_SHIPMENT.value,
+        OrderStatus.SHIPPING.value,
+        OrderStatus.PARTIALLY_SHIPPED.value,
+        OrderStatus.SHIPPED.value,
+    )
     shipped_ids = [row["id"] for row in rows if row["status"] in shipping]
     reports_open: set[int] = set()
     if shipped_ids:

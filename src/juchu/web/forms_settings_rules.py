@@ -39,8 +39,8 @@ def field_help() -> list[tuple[str, str, str, str]]:
     return rows
 
 
-class RuleForm(forms.ModelForm):
-    """A rule's name, tag, scope, match mode, where it stops the order, and its switches."""
+class ConditionRuleForm(forms.ModelForm):
+    """What every rule with condition rows has (カスタムタグ, 自動ルール): the shops it looks at and its match mode."""
 
     shop = forms.ModelChoiceField(
         label="対象ショップ", queryset=Shop.objects.order_by("code"), required=False, empty_label="すべてのショップ"
@@ -50,6 +50,11 @@ class RuleForm(forms.ModelForm):
         choices=[(Match.ALL.value, "すべての条件を満たす"), (Match.ANY.value, "いずれかの条件を満たす")],
         widget=forms.RadioSelect,
     )
+
+
+class RuleForm(ConditionRuleForm):
+    """A rule's name, tag, scope, match mode, where it stops the order, and its switches."""
+
     stop_at = forms.ChoiceField(label="停止", choices=STOP_CHOICES, required=False)
 
     class Meta:

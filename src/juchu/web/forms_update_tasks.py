@@ -11,7 +11,6 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from juchu.domain.rules import Match
 from juchu.domain.update_tasks import (
     MALL_WRITABLE,
     MAX_ACTIONS,
@@ -27,7 +26,7 @@ from juchu.domain.update_tasks import (
 from juchu.fulfillment.models import Warehouse
 from juchu.orders.task_models import TaskRule
 from juchu.orders.task_models import UpdateTask as UpdateTaskRow
-from juchu.shops.models import Shop
+from juchu.web.forms_settings_rules import ConditionRuleForm
 
 KIND_CHOICES = [("", "---")] + [(k.value, f"[{s.target.label_ja}] {s.label_ja}") for k, s in SPECS.items()]
 #: Each parameter input of a row and the kinds that use it (the editor shows only those of the chosen kind).
@@ -181,17 +180,9 @@ def action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-class TaskRuleForm(forms.ModelForm):
+class TaskRuleForm(ConditionRuleForm):
     """An automatic rule's name, scope, match mode, task and switches."""
 
-    shop = forms.ModelChoiceField(
-        label="対象ショップ", queryset=Shop.objects.order_by("code"), required=False, empty_label="すべてのショップ"
-    )
-    match = forms.ChoiceField(
-        label="一致条件",
-        choices=[(Match.ALL.value, "すべての条件を満たす"), (Match.ANY.value, "いずれかの条件を満たす")],
-        widget=forms.RadioSelect,
-    )
     task = forms.ModelChoiceField(label="実行する更新タスク", queryset=UpdateTaskRow.objects.order_by("name"))
 
     class Meta:

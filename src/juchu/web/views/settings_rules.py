@@ -8,35 +8,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from juchu.domain.errors import RuleError
 from juchu.domain.rules import Condition, Match, Rule
 from juchu.orders.context import rule_from_row
 from juchu.orders.models import TagRule
-from juchu.shops.models import Shop
 from juchu.web import settings_services as services
 from juchu.web.auth import admin_required
-from juchu.web.forms_settings_rules import (
-    STOP_CHOICES,
-    ConditionFormSet,
-    RuleForm,
-    condition_initial,
-    domain_rule,
-    field_help,
-)
+from juchu.web.forms_settings_rules import STOP_CHOICES, RuleForm, domain_rule
+from juchu.web.views.rule_editor import edit_rule, rule_problem, show_preview
 
 
 @admin_required
 def rule_list(request: HttpRequest) -> HttpResponse:
     """Every rule in evaluation order, with what it does and whether it can run."""
-    rows = []
     stops = dict(STOP_CHOICES)
-    for row in TagRule.objects.select_related("shop").order_by("position", "id"):
-        try:
-            rule_from_row(row)
-            problem = ""
-        except RuleError as exc:
-            problem = str(exc)
-        rows.append((row, stops.get(row.stop_at, row.stop_at), problem))
+    rows = [
+        (row, stops.get(row.stop_at, row.stop_at), rule_problem(row, rule_from_row))
+        for row in TagRule.objects.select_related("shop").order_by("position", "id")
+    ]
     return render(request, "juchu/settings/rules.html", {"rows": rows})
 
 
@@ -44,42 +32,24 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create or edit a rule with its condition rows; saving makes the orders it concerns due now."""
     row = get_object_or_404(TagRule, pk=pk) if pk else TagRule()
-    if request.method == "POST":
-        form = RuleForm(request.POST, instance=row)
-        conditions = ConditionFormSet(request.POST, prefix="cond")
-        if form.is_valid() and conditions.is_valid():
-            saved = form.save(commit=False)
-            woken = services.save_rule(saved, conditions.conditions(), timezone.now())
-            messages.success(request, f"ルール「{saved.name}」を保存しました (受注 {woken} 件を再判定します)")
-            return redirect("settings-rule", pk=saved.pk)
-    else:
-        form = RuleForm(instance=row)
-        conditions = ConditionFormSet(initial=condition_initial(row) if pk else None, prefix="cond")
-    return render(
-        request,
-        "juchu/settings/rule_form.html",
-        {"form": form, "conditions": conditions, "rule": row, "fields_help": field_help()},
-    )
+    return edit_rule(request, row, RuleForm, "juchu/settings/rule_form.html", _save)
+
+
+def _save(request: HttpRequest, saved: TagRule, conditions: list[Condition]) -> HttpResponse:
+    woken = services.save_rule(saved, conditions, timezone.now())
+    messages.success(request, f"ルール「{saved.name}」を保存しました (受注 {woken} 件を再判定します)")
+    return redirect("settings-rule", pk=saved.pk)
 
 
 @admin_required
 @require_POST
 def rule_preview(request: HttpRequest) -> HttpResponse:
     """プレビュー (htmx): the recent orders the rule in the editor would tag, without saving anything."""
-    conditions = ConditionFormSet(request.POST, prefix="cond")
-    form = RuleForm(request.POST)
-    form.is_valid()  # only the scope and match mode matter here; the editor shows the other errors on save
-    context: dict = {"conditions": conditions}
-    if conditions.is_valid():
-        shop = form.cleaned_data.get("shop")
-        try:
-            result = services.preview_rule(_preview_rule(form, conditions.conditions()), shop.pk if shop else None)
-        except RuleError as exc:
-            context["error"] = str(exc)
-        else:
-            names = dict(Shop.objects.values_list("pk", "name"))
-            context.update(result=result, rows=[(order, names.get(order.shop_id, "")) for order in result.matches])
-    return render(request, "juchu/settings/_rule_preview.html", context)
+    return show_preview(request, RuleForm, _find)
+
+
+def _find(form: RuleForm, conditions: list[Condition], shop_id: int | None) -> services.Preview:
+    return services.preview_rule(_preview_rule(form, conditions), shop_id)
 
 
 def _preview_rule(form: RuleForm, conditions: list[Condition]) -> Rule:

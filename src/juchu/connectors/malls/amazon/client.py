@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,9 +28,11 @@ from typing import Any
 
 import httpx
 
+from juchu.connectors import http
 from juchu.connectors.base import ConnectorError
-from juchu.connectors.ratelimit import Clock, RateLimited, SystemClock, TokenBucket, shared_bucket
+from juchu.connectors.ratelimit import Clock, RateLimited, SystemClock, TokenBucket, bucket_for
 
+MALL = "Amazon"
 DEFAULT_BASE_URL = "https://sellingpartnerapi-fe.amazon.com"
 DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
 JP_MARKETPLACE = "A1VC38T7YXB528"
@@ -89,21 +92,6 @@ def forget_tokens() -> None:
         _tokens.clear()
 
 
-def _number_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    raw = settings.get(key, "")
-    if raw in ("", None):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConnectorError(
-            f"Amazon: 設定 {key}={raw!r} は数値ではありません", retryable=False, code="CONFIG"
-        ) from exc
-    if value <= 0:
-        raise ConnectorError(f"Amazon: 設定 {key} は正の数にしてください", retryable=False, code="CONFIG")
-    return value
-
-
 def issues_of(body: object) -> list[ApiIssue]:
     """The items of an ``{"errors": [...]}`` body; items of the wrong shape are skipped."""
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -114,7 +102,15 @@ def issues_of(body: object) -> list[ApiIssue]:
     ]
 
 
-class AmazonClient:
+def payload_of(answer: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The ``payload`` object of an answer (``where`` names the operation); else ``code="MALFORMED"``."""
+    found = answer.get("payload")
+    if not isinstance(found, dict):
+        raise ConnectorError(f"Amazon {where}: 応答に payload がありません", code="MALFORMED")
+    return found
+
+
+class AmazonClient(http.HttpSession):
     """One seller's SP-API session: a single ``httpx.Client``, the LWA token and the operations' buckets."""
 
     def __init__(
@@ -141,35 +137,32 @@ class AmazonClient:
         )
         self.credential_hash = hashlib.sha256(credential.encode()).hexdigest()
         self.clock: Clock = clock or SystemClock()
-        self._own_buckets = clock is not None  # an injected clock means a test: no process-wide buckets
+        self._injected_clock = clock
         self._buckets: dict[str, TokenBucket] = {}
         self._override: tuple[float, int] | None = None
         if settings.get("rate_per_second") or settings.get("rate_burst"):
-            rate = _number_setting(settings, "rate_per_second", 1.0)
-            self._override = (rate, int(_number_setting(settings, "rate_burst", max(rate, 1.0))))
-        timeout = _number_setting(settings, "timeout_seconds", 30.0)
-        self._http = httpx.Client(
-            base_url=(settings.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
+            rate = http.number_setting(settings, "rate_per_second", 1.0, mall=MALL)
+            self._override = (rate, int(http.number_setting(settings, "rate_burst", max(rate, 1.0), mall=MALL)))
+        self._http = http.open_client(
+            settings,
+            mall=MALL,
+            default_base_url=DEFAULT_BASE_URL,
             transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"Accept": "application/json", "User-Agent": "Juchu/1.0 (Language=Python)"},
         )
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
 
     def bucket(self, op: Operation) -> TokenBucket:
         """The token bucket of ``op`` for this credential (the settings' override when given)."""
         rate, burst = self._override or (op.rate, op.burst)
         found = self._buckets.get(op.name)
         if found is None:
-            if self._own_buckets:
-                found = TokenBucket(rate, self.clock, capacity=burst, max_wait=MAX_WAIT)
-            else:
-                found = shared_bucket(
-                    f"amazon:{op.name}:{self.credential_hash}", rate, capacity=burst, max_wait=MAX_WAIT
-                )
+            found = bucket_for(
+                f"amazon:{op.name}:{self.credential_hash}",
+                rate,
+                clock=self._injected_clock,
+                capacity=burst,
+                max_wait=MAX_WAIT,
+            )
             self._buckets[op.name] = found
         return found
 
@@ -187,14 +180,9 @@ class AmazonClient:
 
     def _exchange(self) -> tuple[str, float]:
         where = f"Amazon LWA {self.lwa_url}"
-        try:
-            response = self._http.post(self.lwa_url, data=self._lwa_form)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        response = http.send(self._http, where, "POST", self.lwa_url, data=self._lwa_form)
         status = response.status_code
-        body = _json_or_none(response)
+        body = http.json_or_none(response)
         if status == 429 or status >= 500:
             raise ConnectorError(f"{where}: 一時的なエラー (HTTP {status})", code=f"HTTP_{status}")
         if status >= 400:
@@ -206,11 +194,13 @@ class AmazonClient:
                     retryable=False,
                     code="AUTH",
                 )
-            raise ConnectorError(f"{where}: HTTP {status} {_snippet(response)}", retryable=False, code=f"HTTP_{status}")
+            raise http.refused(where, response)
         token = body.get("access_token") if isinstance(body, dict) else None
         lifetime = body.get("expires_in", 3600) if isinstance(body, dict) else 0
         if not isinstance(token, str) or not token or not isinstance(lifetime, int | float):
-            raise ConnectorError(f"{where}: 応答に access_token がありません {_snippet(response)}", code="MALFORMED")
+            raise ConnectorError(
+                f"{where}: 応答に access_token がありません {http.snippet(response)}", code="MALFORMED"
+            )
         return token, float(lifetime)
 
     # ---- SP-API calls ------------------------------------------------------------------------------
@@ -254,7 +244,7 @@ class AmazonClient:
             token = self.access_token(renew=token)
             response = self._send(op, method, path, where, token, params, body)
             if response.status_code in (401, 403):
-                issue = next(iter(issues_of(_json_or_none(response))), ApiIssue("Unauthorized", ""))
+                issue = next(iter(issues_of(http.json_or_none(response))), ApiIssue("Unauthorized", ""))
                 raise ConnectorError(
                     f"{AUTH_MESSAGE}: {where} が拒否されました (HTTP {response.status_code} {issue.code} "
                     f"{issue.message}) — アプリの認可とロールを確認してください",
@@ -273,70 +263,45 @@ class AmazonClient:
         params: Mapping[str, str] | None,
         body: Mapping[str, Any] | None,
     ) -> httpx.Response:
-        self.bucket(op).acquire(where)
         headers = {"x-amz-access-token": token}
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        try:
-            return self._http.request(method, path, params=params, content=content, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        return http.send(
+            self._http, where, method, path, bucket=self.bucket(op), params=params, content=content, headers=headers
+        )
 
     def _answer(self, op: Operation, where: str, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
         if status == 204:
             return {}
         if status == 429:
-            retry_after = _float(response.headers.get("retry-after"))
-            self.bucket(op).block_for(retry_after if retry_after is not None else 1.0)
-            raise ConnectorError(f"{where}: 呼び出し回数の上限を超えました (HTTP 429 QuotaExceeded)", code="RATE_LIMIT")
+            wait = http.retry_after(response, ceiling=math.inf)
+            raise http.rate_limited(
+                where, bucket=self.bucket(op), wait=wait, text=http.QUOTA, status="429 QuotaExceeded"
+            )
         if status >= 500:
-            raise ConnectorError(f"{where}: サーバーエラー (HTTP {status}) {_snippet(response)}", code=f"HTTP_{status}")
-        body = _json_or_none(response)
+            raise http.server_error(where, response)
+        body = http.json_or_none(response)
         if status >= 400:
             issues = issues_of(body)
             if not issues:
                 if status == 408:
-                    raise ConnectorError(f"{where}: タイムアウトしました (HTTP 408)", code="TIMEOUT")
+                    raise http.request_timeout(where)
                 if body is None:  # an HTML error page from a proxy, a cut answer: not Amazon's verdict
-                    raise ConnectorError(f"{where}: HTTP {status} {_snippet(response)}", code="MALFORMED")
-                issues = [ApiIssue(f"HTTP_{status}", _snippet(response))]
+                    raise ConnectorError(f"{where}: HTTP {status} {http.snippet(response)}", code="MALFORMED")
+                issues = [ApiIssue(f"HTTP_{status}", http.snippet(response))]
             first = issues[0]
             raise AmazonApiError(
                 f"{where}: {first.code} {first.message} (HTTP {status})", code=first.code, status=status, issues=issues
             )
         if not isinstance(body, dict):
-            raise ConnectorError(
-                f"{where}: 応答が JSON オブジェクトではありません (HTTP {status}) {_snippet(response)}",
-                code="MALFORMED",
-            )
+            raise http.malformed(where, response, "JSON オブジェクト")
         return body
 
 
 def _unauthorized(response: httpx.Response) -> bool:
     """A refusal of the token (as opposed to a 403 of a role the app lacks, which a new token cannot cure)."""
-    issues = issues_of(_json_or_none(response))
+    issues = issues_of(http.json_or_none(response))
     return not issues or any(i.code in ("Unauthorized", "InvalidAccessToken", "AccessDenied") for i in issues)
-
-
-def _float(raw: str | None) -> float | None:
-    try:
-        return float(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _json_or_none(response: httpx.Response) -> object:
-    try:
-        return json.loads(response.content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.content[:120].decode("utf-8", errors="replace").replace("\n", " ").strip()
-    return f"[{text}]" if text else ""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -37,25 +37,21 @@ from juchu.connectors.base import (
 from juchu.connectors.malls.amazon import mapping, wire
 from juchu.connectors.malls.amazon.client import (
     CONFIRM_SHIPMENT,
-    FBA_SUMMARIES,
-    GET_LISTING,
     GET_ORDER,
     GET_ORDER_ADDRESS,
     GET_ORDER_BUYER_INFO,
     GET_ORDER_ITEMS,
     GET_ORDERS,
-    PATCH_LISTING,
     AmazonApiError,
     AmazonClient,
+    payload_of,
 )
 from juchu.connectors.malls.amazon.mapping import MappingError
+from juchu.connectors.malls.amazon.stock import ListingStock
 from juchu.connectors.ratelimit import Clock
 
 ORDERS = "/orders/v0/orders"
-FBA_INVENTORY = "/fba/inventory/v1/summaries"
-LISTINGS = "/listings/2021-08-01/items"
 LOOKBACK = timedelta(days=14)
-FBA_CHUNK = 50  # sellerSkus per FBA inventory request
 CACHE_SIZE = 20_000
 NO_CANCEL = "NO_CANCEL_API"
 
@@ -70,18 +66,6 @@ def forget_details() -> None:
     """Drop the in-memory order reads (tests)."""
     with _cache_lock:
         _details.clear()
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _payload(answer: Mapping[str, Any], where: str) -> dict[str, Any]:
-    payload = answer.get("payload")
-    if not isinstance(payload, dict):
-        raise ConnectorError(f"Amazon {where}: 応答に payload がありません", code="MALFORMED")
-    return payload
 
 
 class AmazonConnector:
@@ -101,8 +85,11 @@ class AmazonConnector:
         clock: Clock | None = None,
     ) -> None:
         self.client = AmazonClient(settings, transport=transport, clock=clock)
-        self.product_type = settings.get("product_type") or "PRODUCT"
-        self.fba_check = str(settings.get("fba_check") or "on").lower() not in ("off", "0", "false", "no")
+        self.stock = ListingStock(
+            self.client,
+            product_type=settings.get("product_type") or "PRODUCT",
+            fba_check=str(settings.get("fba_check") or "on").lower() not in ("off", "0", "false", "no"),
+        )
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -146,7 +133,7 @@ class AmazonConnector:
         errors: list[ItemResult] = []
         for number in dict.fromkeys(numbers):
             try:
-                raw = _payload(self.client.call(GET_ORDER, "GET", f"{ORDERS}/{quote(number, safe='')}"), "getOrder")
+                raw = payload_of(self.client.call(GET_ORDER, "GET", f"{ORDERS}/{quote(number, safe='')}"), "getOrder")
             except AmazonApiError as exc:
                 errors.append(ItemResult(number, Outcome.REJECTED, exc.code, str(exc)))
                 continue
@@ -161,7 +148,7 @@ class AmazonConnector:
         found: list[dict[str, Any]] = []
         params = query
         while True:
-            payload = _payload(self.client.call(GET_ORDERS, "GET", ORDERS, params=params), "getOrders")
+            payload = payload_of(self.client.call(GET_ORDERS, "GET", ORDERS, params=params), "getOrders")
             page = payload.get("Orders")
             if not isinstance(page, list) or not all(isinstance(o, dict) for o in page):
                 raise ConnectorError(
@@ -195,8 +182,8 @@ class AmazonConnector:
                 return _details[key]
         path = f"{ORDERS}/{quote(number, safe='')}"
         items = self._items(number)
-        address = _payload(self.client.call(GET_ORDER_ADDRESS, "GET", f"{path}/address"), "getOrderAddress")
-        buyer = _payload(self.client.call(GET_ORDER_BUYER_INFO, "GET", f"{path}/buyerInfo"), "getOrderBuyerInfo")
+        address = payload_of(self.client.call(GET_ORDER_ADDRESS, "GET", f"{path}/address"), "getOrderAddress")
+        buyer = payload_of(self.client.call(GET_ORDER_BUYER_INFO, "GET", f"{path}/buyerInfo"), "getOrderBuyerInfo")
         found: Details = (items, address.get("ShippingAddress"), buyer)
         if key[2]:
             with _cache_lock:
@@ -211,7 +198,7 @@ class AmazonConnector:
         items: list[Any] = []
         params: dict[str, str] | None = None
         while True:
-            payload = _payload(self.client.call(GET_ORDER_ITEMS, "GET", path, params=params), "getOrderItems")
+            payload = payload_of(self.client.call(GET_ORDER_ITEMS, "GET", path, params=params), "getOrderItems")
             page = payload.get("OrderItems")
             if not isinstance(page, list):
                 raise ConnectorError(f"Amazon getOrderItems {path}: OrderItems が配列ではありません", code="MALFORMED")
@@ -247,7 +234,7 @@ class AmazonConnector:
         number = report.mall_order_number
         path = f"{ORDERS}/{quote(number, safe='')}"
         try:
-            raw = _payload(self.client.call(GET_ORDER, "GET", path), "getOrder")
+            raw = payload_of(self.client.call(GET_ORDER, "GET", path), "getOrder")
             status = raw.get("OrderStatus")
             if status in mapping.CANCELLED_STATUSES or status in mapping.UNPAID_STATUSES:
                 return ItemResult(
@@ -288,122 +275,11 @@ class AmazonConnector:
 
     def push_stock(self, batch: Sequence[StockLevel]) -> list[ItemResult]:
         """One patchListingsItem per SKU (``sku`` is the SellerSKU); FBA SKUs are refused without a call."""
-        skus = [level.sku for level in batch if level.sku.strip()]
-        fba, fba_note = self._fba_skus(list(dict.fromkeys(skus)))
-        results: list[ItemResult] = []
-        for level in batch:
-            if not level.sku.strip():
-                results.append(ItemResult(level.sku, Outcome.REJECTED, "SKU_FORMAT", "SKU が空です"))
-            elif level.sku in fba:
-                results.append(
-                    ItemResult(
-                        level.sku,
-                        Outcome.REJECTED,
-                        "FBA_SKU",
-                        "FBA (フルフィルメント by Amazon) の SKU のため在庫を送信しません。"
-                        "この商品マッピングの在庫連携をオフにしてください",
-                    )
-                )
-            else:
-                results.append(self._patch_quantity(level, fba_note))
-        return results
-
-    def _fba_skus(self, skus: list[str]) -> tuple[set[str], dict[str, str]]:
-        """The SKUs of ``skus`` that FBA inventory summaries know; a refused look-up means none (with a note)."""
-        if not self.fba_check or not skus:
-            return set(), {}
-        found: set[str] = set()
-        for chunk in _chunks(skus, FBA_CHUNK):
-            params = {
-                "granularityType": "Marketplace",
-                "granularityId": self.client.marketplace_id,
-                "marketplaceIds": self.client.marketplace_id,
-                "sellerSkus": ",".join(chunk),
-            }
-            while True:
-                try:
-                    answer = self.client.call(FBA_SUMMARIES, "GET", FBA_INVENTORY, params=params)
-                except AmazonApiError as exc:  # e.g. the seller is not enrolled in FBA
-                    return found, {"fba_check": f"FBA 在庫を確認できませんでした ({exc.code})"}
-                summaries = _payload(answer, "getInventorySummaries").get("inventorySummaries")
-                for summary in summaries if isinstance(summaries, list) else []:
-                    if isinstance(summary, dict) and isinstance(summary.get("sellerSku"), str):
-                        found.add(summary["sellerSku"])
-                pagination = answer.get("pagination")
-                token = pagination.get("nextToken") if isinstance(pagination, dict) else None
-                if not token or not isinstance(token, str):
-                    break
-                params = {**params, "nextToken": token}
-        return found, {}
-
-    def _patch_quantity(self, level: StockLevel, note: dict[str, str]) -> ItemResult:
-        path = f"{LISTINGS}/{quote(self.client.seller_id, safe='')}/{quote(level.sku, safe='')}"
-        body = wire.quantity_patch(self.product_type, max(level.quantity, 0))
-        try:
-            answer = self.client.call(
-                PATCH_LISTING, "PATCH", path, params={"marketplaceIds": self.client.marketplace_id}, body=body
-            )
-        except AmazonApiError as exc:
-            return ItemResult(level.sku, Outcome.REJECTED, exc.code, str(exc), note)
-        except ConnectorError as exc:
-            if exc.code == "AUTH":
-                raise
-            return ItemResult(level.sku, Outcome.RETRY if exc.retryable else Outcome.REJECTED, exc.code, str(exc), note)
-        status = answer.get("status")
-        if status == "ACCEPTED":
-            return ItemResult(
-                level.sku, Outcome.ACCEPTED, data={**note, "submission_id": str(answer.get("submissionId"))}
-            )
-        issues = answer.get("issues") if isinstance(answer.get("issues"), list) else []
-        first = next((i for i in issues if isinstance(i, dict) and i.get("severity") == "ERROR"), None) or next(
-            (i for i in issues if isinstance(i, dict)), {}
-        )
-        return ItemResult(
-            level.sku,
-            Outcome.REJECTED,
-            str(first.get("code") or status or "INVALID"),
-            str(first.get("message") or f"出品情報の更新が受け付けられませんでした ({status})"),
-            note,
-        )
+        return self.stock.push(batch)
 
     def read_stock(self, skus: Sequence[str]) -> list[StockLevel]:
-        """getListingsItem per SKU (``includedData=fulfillmentAvailability``): the seller-fulfilled quantity.
-
-        Left out: SKUs FBA holds (the FBA inventory summaries, as before a push — no listing call for them),
-        SKUs Amazon does not know (404) and listings that show only Amazon-fulfilled (``AMAZON_…``)
-        availability. A listing without any availability shows 0. Any other failure fails the whole read.
-        """
-        wanted = [sku for sku in dict.fromkeys(skus) if sku.strip()]
-        fba, _note = self._fba_skus(wanted)
-        found: list[StockLevel] = []
-        for sku in wanted:
-            if sku not in fba:
-                quantity = self._listed_quantity(sku)
-                if quantity is not None:
-                    found.append(StockLevel(sku, quantity))
-        return found
-
-    def _listed_quantity(self, sku: str) -> int | None:
-        """The ``DEFAULT`` channel quantity of one listing; None when it is not Amazon's to show."""
-        path = f"{LISTINGS}/{quote(self.client.seller_id, safe='')}/{quote(sku, safe='')}"
-        params = {"marketplaceIds": self.client.marketplace_id, "includedData": "fulfillmentAvailability"}
-        try:
-            answer = self.client.call(GET_LISTING, "GET", path, params=params)
-        except AmazonApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        where = f"Amazon getListingsItem {path}"
-        availability = answer.get("fulfillmentAvailability") or []
-        if not isinstance(availability, list) or not all(isinstance(a, dict) for a in availability):
-            raise ConnectorError(f"{where}: fulfillmentAvailability が配列ではありません", code="MALFORMED")
-        own = next((a for a in availability if a.get("fulfillmentChannelCode") == wire.OWN_CHANNEL), None)
-        if own is None:
-            return None if availability else 0
-        quantity = own.get("quantity", 0)
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-            raise ConnectorError(f"{where}: quantity が不正です ({quantity!r})", code="MALFORMED")
-        return quantity
+        """getListingsItem per SKU: the seller-fulfilled quantity (see :meth:`ListingStock.read`)."""
+        return self.stock.read(skus)
 
 
 def _moment(raw: object) -> datetime | None:

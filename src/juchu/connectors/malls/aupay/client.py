@@ -11,14 +11,14 @@
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 import httpx
 
+from juchu.connectors import http
 from juchu.connectors.base import ConnectorError
-from juchu.connectors.ratelimit import Clock, SystemClock, TokenBucket, shared_bucket
+from juchu.connectors.ratelimit import Clock, SystemClock, bucket_for
 
 DEFAULT_BASE_URL = "https://api.manager.wowma.jp"
 MALL = "au PAY マーケット"
@@ -50,22 +50,7 @@ def text_of(element: ET.Element | None, path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def _number_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    raw = settings.get(key, "")
-    if raw in ("", None):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConnectorError(
-            f"{MALL}: 設定 {key}={raw!r} は数値ではありません", retryable=False, code="CONFIG"
-        ) from exc
-    if not math.isfinite(value) or value <= 0:
-        raise ConnectorError(f"{MALL}: 設定 {key} は正の数にしてください", retryable=False, code="CONFIG")
-    return value
-
-
-class AuPayClient:
+class AuPayClient(http.HttpSession):
     """One shop's Wow!manager API session: a single ``httpx.Client`` and the key's rate limit."""
 
     def __init__(
@@ -80,25 +65,17 @@ class AuPayClient:
         if not self.shop_id or not key:
             raise ConnectorError(f"{MALL}: 設定に shopId と apiKey が必要です", retryable=False, code="CONFIG")
         self.clock: Clock = clock or SystemClock()
-        rate = _number_setting(settings, "rate_per_second", DEFAULT_RATE)
-        burst = int(_number_setting(settings, "rate_burst", DEFAULT_BURST))
-        # An injected clock means a test: give it its own bucket instead of the process-wide one.
-        self.bucket = (
-            TokenBucket(rate, self.clock, capacity=max(1, burst))
-            if clock
-            else shared_bucket(f"aupay:{self.shop_id}:{key}", rate, capacity=max(1, burst))
-        )
-        timeout = _number_setting(settings, "timeout_seconds", 30.0)
-        self._http = httpx.Client(
-            base_url=(settings.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
+        rate = http.number_setting(settings, "rate_per_second", DEFAULT_RATE, mall=MALL, finite=True)
+        burst = int(http.number_setting(settings, "rate_burst", DEFAULT_BURST, mall=MALL, finite=True))
+        self.bucket = bucket_for(f"aupay:{self.shop_id}:{key}", rate, clock=clock, capacity=max(1, burst))
+        self._http = http.open_client(
+            settings,
+            mall=MALL,
+            default_base_url=DEFAULT_BASE_URL,
             transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"Authorization": f"Bearer {key}", "Accept": "application/xml"},
+            finite=True,
         )
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
 
     def get(self, path: str, params: Mapping[str, str | int]) -> ET.Element:
         """GET ``path`` with ``shopId`` and ``params`` as the query; the ``<response>`` element."""
@@ -112,14 +89,10 @@ class AuPayClient:
         self, method: str, path: str, *, params: Mapping[str, str | int] | None = None, content: bytes | None = None
     ) -> ET.Element:
         where = f"{MALL} {path}"
-        self.bucket.acquire(where)
         headers = {"Content-Type": "application/xml; charset=utf-8"} if content is not None else None
-        try:
-            response = self._http.request(method, path, params=params, content=content, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        response = http.send(
+            self._http, where, method, path, bucket=self.bucket, params=params, content=content, headers=headers
+        )
         return self._answer(where, response)
 
     def _answer(self, where: str, response: httpx.Response) -> ET.Element:
@@ -131,15 +104,11 @@ class AuPayClient:
             detail = AUTH_CODES.get(code) or text or f"HTTP {status}"
             raise ConnectorError(f"{where}: 認証エラー: {detail} ({code or status})", retryable=False, code="AUTH")
         if status == 429 or code == RATE_CODE:
-            self.bucket.block_for(1.0)
-            raise ConnectorError(f"{where}: 呼び出し回数の上限を超えました (HTTP {status})", code="RATE_LIMIT")
+            raise http.rate_limited(where, bucket=self.bucket, wait=1.0, text=http.QUOTA, status=status)
         if status >= 500:
-            raise ConnectorError(f"{where}: サーバーエラー (HTTP {status}) {_snippet(response)}", code=f"HTTP_{status}")
+            raise http.server_error(where, response)
         if root is None:
-            raise ConnectorError(
-                f"{where}: 応答が XML の response ではありません (HTTP {status}) {_snippet(response)}",
-                code="MALFORMED",
-            )
+            raise http.malformed(where, response, "XML の response")
         result = text_of(root, "result/status")
         if status >= 400 or result != "0":
             if not code and status < 400:
@@ -151,13 +120,5 @@ class AuPayClient:
 
 def _envelope(content: bytes) -> ET.Element | None:
     """The ``<response>`` root of an answer, or None when the body is not that XML."""
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError:
-        return None
-    return root if root.tag == "response" else None
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.content[:120].decode("utf-8", errors="replace").replace("\n", " ").strip()
-    return f"[{text}]" if text else ""
+    root = http.xml_or_none(content)
+    return root if root is not None and root.tag == "response" else None

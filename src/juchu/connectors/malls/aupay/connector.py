@@ -24,6 +24,7 @@ from juchu.connectors.base import (
     ShipmentReport,
     StockLevel,
 )
+from juchu.connectors.batching import split_by_sku
 from juchu.connectors.malls.aupay import mapping, wire
 from juchu.connectors.malls.aupay.client import MALL, AuPayApiError, AuPayClient, text_of
 from juchu.connectors.malls.aupay.mapping import MappingError
@@ -247,13 +248,9 @@ class AuPayConnector:
 
     def push_stock(self, batch: Sequence[StockLevel]) -> list[ItemResult]:
         """updateStock in chunks of 100; ``sku`` is ``itemCode`` or ``itemCode:itemManagementId``."""
-        results: dict[int, ItemResult] = {}
-        sendable: list[tuple[int, StockLevel]] = []
-        for index, level in enumerate(batch):
-            if wire.stock_key(level.sku)[0]:
-                sendable.append((index, level))
-            else:
-                results[index] = ItemResult(level.sku, Outcome.REJECTED, "SKU_FORMAT", "商品コードが空です")
+        results, sendable = split_by_sku(
+            enumerate(batch), lambda sku: bool(wire.stock_key(sku)[0]), "商品コードが空です"
+        )
         chunks = [sendable[i : i + STOCK_CHUNK] for i in range(0, len(sendable), STOCK_CHUNK)]
         for position, chunk in enumerate(chunks):
             try:

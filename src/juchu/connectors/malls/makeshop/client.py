@@ -18,12 +18,14 @@ from xml.etree import ElementTree as ET
 
 import httpx
 
+from juchu.connectors import http
 from juchu.connectors.base import ConnectorError
 from juchu.connectors.malls.makeshop.wire import DEFAULT_BASE_URL, ORDER_PATH, PRODUCT_PATH
-from juchu.connectors.ratelimit import Clock, SystemClock, TokenBucket, shared_bucket
+from juchu.connectors.ratelimit import Clock, SystemClock, TokenBucket, bucket_for
 
 AUTH_CODE = "E001"
 RATE_CODE = "E009"
+MALL = "MakeShop"
 DEFAULT_RATE = 1.0
 DEFAULT_BURST = 2
 
@@ -36,22 +38,7 @@ class MakeShopApiError(ConnectorError):
         self.text = text
 
 
-def _number_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    raw = settings.get(key, "")
-    if raw in ("", None):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConnectorError(
-            f"MakeShop: 設定 {key}={raw!r} は数値ではありません", retryable=False, code="CONFIG"
-        ) from exc
-    if value <= 0:
-        raise ConnectorError(f"MakeShop: 設定 {key} は正の数にしてください", retryable=False, code="CONFIG")
-    return value
-
-
-class MakeShopClient:
+class MakeShopClient(http.HttpSession):
     """One shop's MakeShop session: a single ``httpx.Client`` and one token bucket per 認証コード."""
 
     def __init__(
@@ -71,27 +58,19 @@ class MakeShopClient:
                 code="CONFIG",
             )
         self.clock: Clock = clock or SystemClock()
-        rate = _number_setting(settings, "rate_per_second", DEFAULT_RATE)
-        burst = int(_number_setting(settings, "rate_burst", DEFAULT_BURST))
-        self._buckets: dict[str, TokenBucket] = {}
-        for api, token in (("order", self.order_token), ("product", self.product_token)):
-            # An injected clock means a test: give it its own buckets instead of the process-wide ones.
-            self._buckets[api] = (
-                TokenBucket(rate, self.clock, capacity=burst)
-                if clock
-                else shared_bucket(f"makeshop:{self.shop_id}:{token}", rate, capacity=burst)
-            )
-        timeout = _number_setting(settings, "timeout_seconds", 30.0)
-        self._http = httpx.Client(
-            base_url=(settings.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
+        rate = http.number_setting(settings, "rate_per_second", DEFAULT_RATE, mall=MALL)
+        burst = int(http.number_setting(settings, "rate_burst", DEFAULT_BURST, mall=MALL))
+        self._buckets: dict[str, TokenBucket] = {
+            api: bucket_for(f"makeshop:{self.shop_id}:{token}", rate, clock=clock, capacity=burst)
+            for api, token in (("order", self.order_token), ("product", self.product_token))
+        }
+        self._http = http.open_client(
+            settings,
+            mall=MALL,
+            default_base_url=DEFAULT_BASE_URL,
             transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"Accept": "text/xml, application/xml"},
         )
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
 
     def orders(self, cmd: str, params: Mapping[str, str]) -> ET.Element:
         """``GET /api/orderinfo/index.html?cmd=…`` with the order 認証コード; the ``<orderinfo>`` root."""
@@ -122,14 +101,10 @@ class MakeShopClient:
     def _call(
         self, api: str, where: str, method: str, path: str, query: dict[str, str], body: bytes | None, root_tag: str
     ) -> ET.Element:
-        self._buckets[api].acquire(where)
         headers = {"Content-Type": "text/xml; charset=UTF-8"} if body is not None else None
-        try:
-            response = self._http.request(method, path, params=query, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        response = http.send(
+            self._http, where, method, path, bucket=self._buckets[api], params=query, content=body, headers=headers
+        )
         return self._answer(api, where, response, root_tag)
 
     def _answer(self, api: str, where: str, response: httpx.Response, root_tag: str) -> ET.Element:
@@ -137,14 +112,10 @@ class MakeShopClient:
         if status in (401, 403):
             raise ConnectorError(f"{where}: 認証エラー (HTTP {status})", retryable=False, code="AUTH")
         if status == 429:
-            self._buckets[api].block_for(_retry_after(response))
-            raise ConnectorError(f"{where}: リクエストが多すぎます (HTTP 429)", code="RATE_LIMIT")
+            raise http.rate_limited(where, bucket=self._buckets[api], wait=http.retry_after(response))
         if status >= 500:
-            raise ConnectorError(f"{where}: サーバーエラー (HTTP {status}) {_snippet(response)}", code=f"HTTP_{status}")
-        try:
-            root = ET.fromstring(response.content)
-        except ET.ParseError:
-            root = None
+            raise http.server_error(where, response)
+        root = http.xml_or_none(response.content)
         if root is not None and root.tag == "error":
             code, text = (root.findtext("code") or "").strip(), (root.findtext("message") or "").strip()
             if code == AUTH_CODE:
@@ -158,22 +129,7 @@ class MakeShopClient:
                 raise ConnectorError(f"{where}: アクセス過多 ({code} {text})", code="RATE_LIMIT")
             raise MakeShopApiError(f"{where}: {code} {text}", code=code or f"HTTP_{status}", text=text)
         if status >= 400:
-            raise ConnectorError(f"{where}: HTTP {status} {_snippet(response)}", retryable=False, code=f"HTTP_{status}")
+            raise http.refused(where, response)
         if root is None or root.tag != root_tag or (root.findtext("result") or "").strip() != "OK":
-            raise ConnectorError(
-                f"{where}: 応答が <{root_tag}> の XML ではありません (HTTP {status}) {_snippet(response)}",
-                code="MALFORMED",
-            )
+            raise http.malformed(where, response, f"<{root_tag}> の XML")
         return root
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return min(60.0, max(0.0, float(response.headers.get("retry-after", "1"))))
-    except ValueError:
-        return 1.0
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.content[:120].decode("utf-8", errors="replace").replace("\n", " ").strip()
-    return f"[{text}]" if text else ""

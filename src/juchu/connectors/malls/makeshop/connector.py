@@ -25,6 +25,7 @@ from juchu.connectors.base import (
     ShipmentReport,
     StockLevel,
 )
+from juchu.connectors.batching import split_by_sku
 from juchu.connectors.malls.makeshop import mapping, wire
 from juchu.connectors.malls.makeshop.client import MakeShopApiError, MakeShopClient
 from juchu.connectors.malls.makeshop.mapping import MappingError
@@ -200,13 +201,9 @@ class MakeShopConnector:
 
     def push_stock(self, batch: Sequence[StockLevel]) -> list[ItemResult]:
         """Product API ``cmd=stock`` (absolute quantities) in chunks of 100; ``sku`` is ``brand_code[:option]``."""
-        results: dict[int, ItemResult] = {}
-        sendable: list[tuple[int, StockLevel]] = []
-        for index, level in enumerate(batch):
-            if wire.stock_key(level.sku)[0]:
-                sendable.append((index, level))
-            else:
-                results[index] = ItemResult(level.sku, Outcome.REJECTED, "SKU_FORMAT", "商品コードが空です")
+        results, sendable = split_by_sku(
+            enumerate(batch), lambda sku: bool(wire.stock_key(sku)[0]), "商品コードが空です"
+        )
         for offset in range(0, len(sendable), wire.STOCK_CHUNK):
             results |= self._push_chunk(sendable[offset : offset + wire.STOCK_CHUNK])
         return [results[i] for i in range(len(batch))]

@@ -19,17 +19,18 @@ SAK, which every other call sends in the same header. Answers are the JSON envel
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from juchu.connectors import http
 from juchu.connectors.base import ConnectorError
-from juchu.connectors.ratelimit import Clock, RateLimited, SystemClock, TokenBucket, shared_bucket
+from juchu.connectors.ratelimit import Clock, RateLimited, SystemClock, bucket_for
 
 DEFAULT_BASE_URL = "https://api.qoo10.jp/GMKT.INC.Front.QAPIService/ebayjapan.qapi"
+MALL = "Qoo10"
 CREATE_KEY = "CertificationAPI.CreateCertificationKey"
 #: Codes Qoo10 answers for a bad, unauthorised or expired seller auth key.
 KEY_CODES = frozenset({-10000, -90002, -90003, -90004, -90005})
@@ -60,20 +61,7 @@ class Qoo10ApiError(ConnectorError):
         self.result_msg = result_msg
 
 
-def _number_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    raw = settings.get(key, "")
-    if raw in ("", None):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConnectorError(f"Qoo10: 設定 {key}={raw!r} は数値ではありません", retryable=False, code="CONFIG") from exc
-    if value <= 0:
-        raise ConnectorError(f"Qoo10: 設定 {key} は正の数にしてください", retryable=False, code="CONFIG")
-    return value
-
-
-class Qoo10Client:
+class Qoo10Client(http.HttpSession):
     """One shop's QAPI session: the credentials, one ``httpx.Client``, the rate limit and the cached SAK."""
 
     def __init__(
@@ -88,30 +76,21 @@ class Qoo10Client:
         self.password = settings.get("password", "")
         if not self.api_key or not self.user_id or not self.password:
             raise ConnectorError("Qoo10: 設定に api_key, user_id, password が必要です", retryable=False, code="CONFIG")
-        self.base_url = (settings.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = http.base_url(settings, DEFAULT_BASE_URL)
         self.clock: Clock = clock or SystemClock()
-        rate = _number_setting(settings, "rate_per_second", DEFAULT_RATE)
-        burst = int(_number_setting(settings, "rate_burst", DEFAULT_BURST))
-        self.sak_ttl = _number_setting(settings, "sak_ttl_seconds", DEFAULT_SAK_TTL)
+        rate = http.number_setting(settings, "rate_per_second", DEFAULT_RATE, mall=MALL)
+        burst = int(http.number_setting(settings, "rate_burst", DEFAULT_BURST, mall=MALL))
+        self.sak_ttl = http.number_setting(settings, "sak_ttl_seconds", DEFAULT_SAK_TTL, mall=MALL)
         credential = f"{self.base_url}\n{self.api_key}\n{self.user_id}\n{self.password}"
         self._key_id = hashlib.sha256(credential.encode()).hexdigest()
-        # An injected clock means a test: its own bucket instead of the process-wide one.
-        self.bucket = (
-            TokenBucket(rate, self.clock, capacity=burst, max_wait=MAX_RATE_WAIT)
-            if clock
-            else shared_bucket(f"qoo10:{credential}", rate, capacity=burst, max_wait=MAX_RATE_WAIT)
-        )
-        timeout = _number_setting(settings, "timeout_seconds", 30.0)
-        self._http = httpx.Client(
-            base_url=self.base_url,
+        self.bucket = bucket_for(f"qoo10:{credential}", rate, clock=clock, capacity=burst, max_wait=MAX_RATE_WAIT)
+        self._http = http.open_client(
+            settings,
+            mall=MALL,
+            default_base_url=DEFAULT_BASE_URL,
             transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"QAPIVersion": "1.0", "Accept": "application/json"},
         )
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
 
     def call(self, method: str, fields: Mapping[str, str]) -> dict[str, Any]:
         """Call ``method`` with the SAK; the envelope of a successful answer, else a ConnectorError."""
@@ -170,41 +149,28 @@ class Qoo10Client:
                 attempt += 1
 
     def _post_once(self, method: str, fields: Mapping[str, str], key: str) -> dict[str, Any]:
-        where = f"Qoo10 {method}"
-        self.bucket.acquire(where)
+        where = f"{MALL} {method}"
         form = {**fields, "returnType": "json"}
-        try:
-            response = self._http.post(f"/{method}", data=form, headers={"GiosisCertificationKey": key})
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        headers = {"GiosisCertificationKey": key}
+        response = http.send(self._http, where, "POST", f"/{method}", bucket=self.bucket, data=form, headers=headers)
         return self._envelope(where, response)
 
     def _envelope(self, where: str, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
         if status == 429:
-            retry_after = _retry_after(response)
-            self.bucket.block_for(retry_after)
-            raise ConnectorError(f"{where}: 呼び出し回数の上限を超えました (HTTP 429)", code="RATE_LIMIT")
+            raise http.rate_limited(where, bucket=self.bucket, wait=http.retry_after(response), text=http.QUOTA)
         if status >= 500:
-            raise ConnectorError(f"{where}: サーバーエラー (HTTP {status}) {_snippet(response)}", code=f"HTTP_{status}")
+            raise http.server_error(where, response)
         if status == 401 or status == 403:
             raise ConnectorError(f"{AUTH_MESSAGE} ({where}, HTTP {status})", retryable=False, code="AUTH")
         if status >= 400:
-            raise ConnectorError(f"{where}: HTTP {status} {_snippet(response)}", retryable=False, code=f"HTTP_{status}")
-        try:
-            body = json.loads(response.content.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            body = None
+            raise http.refused(where, response)
+        body = http.json_or_none(response, encoding="utf-8-sig")
         code = body.get("ResultCode") if isinstance(body, dict) else None
         if isinstance(code, str) and code.lstrip("-").isdigit():
             code = int(code)
         if not isinstance(code, int) or isinstance(code, bool):
-            raise ConnectorError(
-                f"{where}: 応答が Qoo10 の形式 (ResultCode) ではありません (HTTP {status}) {_snippet(response)}",
-                code="MALFORMED",
-            )
+            raise http.malformed(where, response, "Qoo10 の形式 (ResultCode)")
         assert isinstance(body, dict)
         body["ResultCode"] = code
         return body
@@ -216,15 +182,3 @@ def _result_code(envelope: Mapping[str, Any]) -> int:
 
 def _result_msg(envelope: Mapping[str, Any]) -> str:
     return str(envelope.get("ResultMsg") or "")
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(0.0, min(60.0, float(response.headers.get("retry-after", "1"))))
-    except ValueError:
-        return 1.0
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.content[:120].decode("utf-8", errors="replace").replace("\n", " ").strip()
-    return f"[{text}]" if text else ""

@@ -19,10 +19,12 @@ from typing import Any
 
 import httpx
 
+from juchu.connectors import http
 from juchu.connectors.base import ConnectorError
-from juchu.connectors.ratelimit import Clock, SystemClock, TokenBucket, shared_bucket
+from juchu.connectors.ratelimit import Clock, SystemClock, bucket_for
 
 DEFAULT_BASE_URL = "https://api.rms.rakuten.co.jp"
+MALL = "楽天"
 AUTH_MESSAGE = "認証エラー: licenseKey が無効か期限切れです"
 
 
@@ -81,20 +83,7 @@ class RakutenApiError(ConnectorError):
         self.messages = messages
 
 
-def _number_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    raw = settings.get(key, "")
-    if raw in ("", None):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConnectorError(f"楽天: 設定 {key}={raw!r} は数値ではありません", retryable=False, code="CONFIG") from exc
-    if value <= 0:
-        raise ConnectorError(f"楽天: 設定 {key} は正の数にしてください", retryable=False, code="CONFIG")
-    return value
-
-
-class RakutenClient:
+class RakutenClient(http.HttpSession):
     """One shop's RMS session: a single ``httpx.Client`` and the credential's rate limit."""
 
     def __init__(
@@ -109,20 +98,15 @@ class RakutenClient:
         if not secret or not key:
             raise ConnectorError("楽天: 設定に serviceSecret と licenseKey が必要です", retryable=False, code="CONFIG")
         self.clock: Clock = clock or SystemClock()
-        rate = _number_setting(settings, "rate_per_second", 1.0)
-        burst = int(_number_setting(settings, "rate_burst", 2))
+        rate = http.number_setting(settings, "rate_per_second", 1.0, mall=MALL)
+        burst = int(http.number_setting(settings, "rate_burst", 2, mall=MALL))
         credential = f"{secret}:{key}"
-        # An injected clock means a test: give it its own bucket instead of the process-wide one.
-        self.bucket = (
-            TokenBucket(rate, self.clock, capacity=burst)
-            if clock
-            else shared_bucket(f"rakuten:{credential}", rate, capacity=burst)
-        )
-        timeout = _number_setting(settings, "timeout_seconds", 30.0)
-        self._http = httpx.Client(
-            base_url=(settings.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
+        self.bucket = bucket_for(f"rakuten:{credential}", rate, clock=clock, capacity=burst)
+        self._http = http.open_client(
+            settings,
+            mall=MALL,
+            default_base_url=DEFAULT_BASE_URL,
             transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={
                 "Authorization": "ESA " + base64.b64encode(credential.encode()).decode("ascii"),
                 "Content-Type": "application/json; charset=utf-8",
@@ -130,20 +114,11 @@ class RakutenClient:
             },
         )
 
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
-
     def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST ``body`` as JSON to ``path``; the parsed JSON answer, ``{}`` for 204, or a ConnectorError."""
-        self.bucket.acquire(f"楽天 {path}")
-        where = f"楽天 {path}"
-        try:
-            response = self._http.post(path, content=json.dumps(body, ensure_ascii=False).encode("utf-8"))
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        where = f"{MALL} {path}"
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        response = http.send(self._http, where, "POST", path, bucket=self.bucket, content=content)
         return self._answer(where, response)
 
     def _answer(self, where: str, response: httpx.Response) -> dict[str, Any]:
@@ -153,10 +128,10 @@ class RakutenClient:
         if status == 401:
             raise ConnectorError(f"{AUTH_MESSAGE} ({where}, HTTP 401)", retryable=False, code="AUTH")
         if status == 429:
-            raise ConnectorError(f"{where}: リクエストが多すぎます (HTTP 429)", code="429")
+            raise http.rate_limited(where, code="429")
         if status >= 500:
-            raise ConnectorError(f"{where}: サーバーエラー (HTTP {status}) {_snippet(response)}", code=str(status))
-        body = _json_or_none(response)
+            raise http.server_error(where, response, code=str(status))
+        body = http.json_or_none(response)
         if status >= 400:
             messages = messages_of(body)
             codes = [m.code for m in messages if m.code]
@@ -169,7 +144,7 @@ class RakutenClient:
                     code="FORBIDDEN",
                 )
             if status == 408:
-                raise ConnectorError(f"{where}: タイムアウトしました (HTTP 408)", code="408")
+                raise http.request_timeout(where, code="408")
             if codes:
                 first = next((m for m in messages if m.is_error), messages[0])
                 raise RakutenApiError(
@@ -179,23 +154,8 @@ class RakutenClient:
                     messages=messages,
                 )
             raise RakutenApiError(
-                f"{where}: HTTP {status} {_snippet(response)}", code=f"HTTP_{status}", status=status, messages=[]
+                f"{where}: HTTP {status} {http.snippet(response)}", code=f"HTTP_{status}", status=status, messages=[]
             )
         if not isinstance(body, dict):
-            raise ConnectorError(
-                f"{where}: 応答が JSON オブジェクトではありません (HTTP {status}) {_snippet(response)}",
-                code="MALFORMED",
-            )
+            raise http.malformed(where, response, "JSON オブジェクト")
         return body
-
-
-def _json_or_none(response: httpx.Response) -> object:
-    try:
-        return json.loads(response.content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.content[:120].decode("utf-8", errors="replace").replace("\n", " ").strip()
-    return f"[{text}]" if text else ""

@@ -18,6 +18,7 @@ from juchu.connectors.base import (
     ShipmentReport,
     StockLevel,
 )
+from juchu.connectors.batching import split_by_sku
 from juchu.connectors.malls.rakuten import mapping, wire
 from juchu.connectors.malls.rakuten.client import Message, RakutenApiError, RakutenClient, messages_of
 from juchu.connectors.malls.rakuten.mapping import MappingError
@@ -247,13 +248,11 @@ class RakutenConnector:
         """Inventory bulk-upsert (ABSOLUTE) in chunks of 400; ``sku`` is ``manageNumber[:variantId]``."""
         results: dict[int, ItemResult] = {}
         for offset in range(0, len(batch), STOCK_CHUNK):
-            chunk = list(enumerate(batch[offset : offset + STOCK_CHUNK], offset))
-            sendable = []
-            for index, level in chunk:
-                if wire.inventory_key(level.sku)[0]:
-                    sendable.append((index, level))
-                else:
-                    results[index] = ItemResult(level.sku, Outcome.REJECTED, "SKU_FORMAT", "商品管理番号が空です")
+            chunk = enumerate(batch[offset : offset + STOCK_CHUNK], offset)
+            refused, sendable = split_by_sku(
+                chunk, lambda sku: bool(wire.inventory_key(sku)[0]), "商品管理番号が空です"
+            )
+            results |= refused
             for index, result in self._upsert(sendable).items():
                 results[index] = result
         return [results[i] for i in range(len(batch))]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
+import math
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -25,8 +25,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from juchu.connectors import http
 from juchu.connectors.base import ConnectorError
-from juchu.connectors.ratelimit import Clock, SystemClock, TokenBucket, shared_bucket
+from juchu.connectors.ratelimit import Clock, SystemClock, TokenBucket, bucket_for
 
 DEFAULT_BASE_URL = "https://circus.shopping.yahooapis.jp"
 DEFAULT_TOKEN_URL = "https://auth.login.yahoo.co.jp/yconnect/v2/token"
@@ -54,21 +55,6 @@ class YahooApiError(ConnectorError):
         self.text = text
 
 
-def _number_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    raw = settings.get(key, "")
-    if raw in ("", None):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConnectorError(
-            f"{MALL}: 設定 {key}={raw!r} は数値ではありません", retryable=False, code="CONFIG"
-        ) from exc
-    if value <= 0:
-        raise ConnectorError(f"{MALL}: 設定 {key} は正の数にしてください", retryable=False, code="CONFIG")
-    return value
-
-
 def _public_key(pem: str) -> rsa.RSAPublicKey | None:
     if not pem.strip():
         return None
@@ -83,7 +69,7 @@ def _public_key(pem: str) -> rsa.RSAPublicKey | None:
     return key
 
 
-class YahooClient:
+class YahooClient(http.HttpSession):
     """One store's session: an ``httpx.Client``, its YConnect token, its signature key and per-URL buckets."""
 
     def __init__(
@@ -109,23 +95,14 @@ class YahooClient:
         self.token_url = settings.get("token_url") or DEFAULT_TOKEN_URL
         self.clock: Clock = clock or SystemClock()
         self._wall = wall
-        self._rate = _number_setting(settings, "rate_per_second", 1.0)
-        self._burst = int(_number_setting(settings, "rate_burst", 1))
-        self._own_buckets = clock is not None  # an injected clock means a test: no process-wide buckets
+        self._rate = http.number_setting(settings, "rate_per_second", 1.0, mall=MALL)
+        self._burst = int(http.number_setting(settings, "rate_burst", 1, mall=MALL))
+        self._injected_clock = clock
         self._buckets: dict[str, TokenBucket] = {}
         self._token_key = hashlib.sha256(
             "\n".join((self.token_url, self._client_id, self._client_secret, self._refresh_token)).encode()
         ).hexdigest()
-        timeout = _number_setting(settings, "timeout_seconds", 30.0)
-        self._http = httpx.Client(
-            base_url=(settings.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        )
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
+        self._http = http.open_client(settings, mall=MALL, default_base_url=DEFAULT_BASE_URL, transport=transport)
 
     # ---- the API -------------------------------------------------------------------------------------
 
@@ -134,17 +111,14 @@ class YahooClient:
         where = f"{MALL} {path}"
         for attempt in (1, 2):
             token = self._token(where)
-            self._bucket(path).acquire(where)
+            self._bucket(path).acquire(where)  # before the signature, which carries the time it is sent
             headers = {"Authorization": f"Bearer {token}", **self._signature()}
-            try:
-                if xml is not None:
-                    response = self._http.post(path, content=xml, headers={**headers, "Content-Type": XML_TYPE})
-                else:
-                    response = self._http.post(path, data=dict(form or {}), headers=headers)
-            except httpx.TimeoutException as exc:
-                raise ConnectorError(f"{where}: タイムアウトしました ({type(exc).__name__})", code="TIMEOUT") from exc
-            except httpx.TransportError as exc:
-                raise ConnectorError(f"{where}: 接続できませんでした ({exc})", code="NETWORK") from exc
+            if xml is not None:
+                response = http.send(
+                    self._http, where, "POST", path, content=xml, headers={**headers, "Content-Type": XML_TYPE}
+                )
+            else:
+                response = http.send(self._http, where, "POST", path, data=dict(form or {}), headers=headers)
             if response.status_code == 401 and response.headers.get("www-authenticate") and attempt == 1:
                 self._forget(token)  # expired or revoked: refresh once and try again
                 continue
@@ -155,10 +129,9 @@ class YahooClient:
         """Yahoo limits each URL separately (about 1 request/second)."""
         bucket = self._buckets.get(path)
         if bucket is None:
-            if self._own_buckets:
-                bucket = TokenBucket(self._rate, self.clock, capacity=self._burst)
-            else:
-                bucket = shared_bucket(f"yahoo:{self.seller_id}:{path}", self._rate, capacity=self._burst)
+            bucket = bucket_for(
+                f"yahoo:{self.seller_id}:{path}", self._rate, clock=self._injected_clock, capacity=self._burst
+            )
             self._buckets[path] = bucket
         return bucket
 
@@ -183,12 +156,11 @@ class YahooClient:
                 code="AUTH",
             )
         if status == 429:
-            retry_after = _seconds(response.headers.get("retry-after"), 1.0)
-            self._bucket(path).block_for(retry_after)
-            raise ConnectorError(f"{where}: リクエストが多すぎます (HTTP 429)", code="RATE_LIMIT")
+            wait = http.retry_after(response, ceiling=math.inf)
+            raise http.rate_limited(where, bucket=self._bucket(path), wait=wait)
         if status >= 500:
-            raise ConnectorError(f"{where}: サーバーエラー (HTTP {status}) {_snippet(response)}", code=f"HTTP_{status}")
-        root = _xml_or_none(response.content)
+            raise http.server_error(where, response)
+        root = http.xml_or_none(response.content)
         if status == 403 and response.headers.get("x-sws-authorize-status", "authorized") != "authorized":
             detail = _error_text(root)
             raise ConnectorError(
@@ -202,15 +174,13 @@ class YahooClient:
             text = (root.findtext("Message") or "").strip()
             raise YahooApiError(f"{where}: {code} {text} (HTTP {status})", code=code, status=status, text=text)
         if status == 408:
-            raise ConnectorError(f"{where}: タイムアウトしました (HTTP 408)", code="TIMEOUT")
+            raise http.request_timeout(where)
         if status >= 400:
             raise YahooApiError(
-                f"{where}: HTTP {status} {_snippet(response)}", code=f"HTTP_{status}", status=status, text=""
+                f"{where}: HTTP {status} {http.snippet(response)}", code=f"HTTP_{status}", status=status, text=""
             )
         if root is None:
-            raise ConnectorError(
-                f"{where}: 応答が XML ではありません (HTTP {status}) {_snippet(response)}", code="MALFORMED"
-            )
+            raise http.malformed(where, response, "XML")
         return root
 
     # ---- YConnect ------------------------------------------------------------------------------------
@@ -234,23 +204,19 @@ class YahooClient:
         """grant_type=refresh_token at the token endpoint, client id:secret as Basic."""
         what = f"{MALL} トークン取得 ({where})"
         basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode("ascii")
-        try:
-            response = self._http.post(
-                self.token_url,
-                data={"grant_type": "refresh_token", "refresh_token": self._refresh_token},
-                headers={"Authorization": f"Basic {basic}"},
-            )
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(f"{what}: タイムアウトしました", code="TIMEOUT") from exc
-        except httpx.TransportError as exc:
-            raise ConnectorError(f"{what}: 接続できませんでした ({exc})", code="NETWORK") from exc
+        response = http.send(
+            self._http,
+            what,
+            "POST",
+            self.token_url,
+            name_timeout=False,
+            data={"grant_type": "refresh_token", "refresh_token": self._refresh_token},
+            headers={"Authorization": f"Basic {basic}"},
+        )
         status = response.status_code
         if status == 429 or status >= 500:
-            raise ConnectorError(f"{what}: HTTP {status} {_snippet(response)}", code=f"HTTP_{status}")
-        try:
-            body = json.loads(response.content.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            body = None
+            raise ConnectorError(f"{what}: HTTP {status} {http.snippet(response)}", code=f"HTTP_{status}")
+        body = http.json_or_none(response)
         if status in (400, 401) and isinstance(body, dict) and body.get("error"):
             raise ConnectorError(
                 f"{what}: 認証エラー: {body.get('error')} {body.get('error_description') or ''}".rstrip()
@@ -261,7 +227,7 @@ class YahooClient:
         token = body.get("access_token") if isinstance(body, dict) else None
         lifetime = body.get("expires_in") if isinstance(body, dict) else None
         if status != 200 or not isinstance(token, str) or not token:
-            raise ConnectorError(f"{what}: 応答を読めません (HTTP {status}) {_snippet(response)}", code="MALFORMED")
+            raise ConnectorError(f"{what}: 応答を読めません (HTTP {status}) {http.snippet(response)}", code="MALFORMED")
         if isinstance(lifetime, str) and lifetime.isdigit():
             lifetime = int(lifetime)
         if not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0:
@@ -269,26 +235,7 @@ class YahooClient:
         return token, float(lifetime)
 
 
-def _xml_or_none(content: bytes) -> ET.Element | None:
-    try:
-        return ET.fromstring(content)
-    except ET.ParseError:
-        return None
-
-
 def _error_text(root: ET.Element | None) -> str:
     if root is None or root.tag != "Error":
         return ""
     return " ".join(t for t in ((root.findtext("Code") or "").strip(), (root.findtext("Message") or "").strip()) if t)
-
-
-def _seconds(raw: str | None, default: float) -> float:
-    try:
-        return max(float(raw or ""), 0.0)
-    except ValueError:
-        return default
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.content[:120].decode("utf-8", errors="replace").replace("\n", " ").strip()
-    return f"[{text}]" if text else ""
