@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 
+from juchu.connectors.addresses import split_address
 from juchu.connectors.base import MallLine, MallOrder, MallPackage
 from juchu.connectors.malls.aupay.wire import CANCELLED, HELD, JST, NEW, ORDER_STATUSES
 from juchu.domain.model import Address, PaymentState
@@ -33,59 +34,8 @@ PAYMENT_STATES = {
     "入金不要": PaymentState.NOT_REQUIRED,
 }
 MAX_STORED_INT = 2**31 - 1
-PREFECTURES = (
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-)
 _MOMENT = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _DAY = re.compile(r"(\d{4})/(\d{2})/(\d{2})", re.ASCII)
-#: The municipality at the start of an address after the prefecture: 政令市の区, 郡の町村, or 市区町村.
-_CITY = re.compile(r"(.+?市.+?区|.+?郡.+?[町村]|.+?[市区町村])")
 
 
 class MappingError(ValueError):
@@ -173,7 +123,7 @@ def to_mall_order(info: ET.Element) -> MallOrder:
     if not lines:
         raise r.fail("detail", "に明細がありません")
     zip_code = r.text(info, "senderZipCode", "senderZipCode", required=True).replace("-", "")
-    prefecture, city, rest = _split_address(r.text(info, "senderAddress", "senderAddress", required=True))
+    prefecture, city, rest = split_address(r.text(info, "senderAddress", "senderAddress", required=True))
     package = MallPackage(
         recipient_name=r.text(info, "senderName", "senderName", required=True),
         recipient_kana=r.text(info, "senderKana", "senderKana"),
@@ -224,20 +174,3 @@ def _line(r: _Reader, detail: ET.Element, path: str) -> MallLine:
         name=f"{name} {option}".strip(),
         mall_variant_id=r.text(detail, "itemManagementId", f"{path}.itemManagementId"),
     )
-
-
-def _split_address(text: str) -> tuple[str, str, str]:
-    """(prefecture, municipality, the rest) of au PAY's one-line ``senderAddress``.
-
-    The prefecture is matched exactly; the municipality by pattern (a ward of a designated city, a town or
-    village of a district, else up to the first 市/区/町/村). Without a known prefecture the whole text stays in
-    the last part, and Juchu's address check stops the order.
-    """
-    for prefecture in PREFECTURES:
-        if text.startswith(prefecture):
-            rest = text[len(prefecture) :].strip()
-            match = _CITY.match(rest)
-            if match is None:
-                return prefecture, "", rest
-            return prefecture, match.group(1), rest[match.end() :].strip()
-    return "", "", text

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from juchu.connectors.addresses import split_address
 from juchu.connectors.base import MallLine, MallOrder, MallPackage
 from juchu.connectors.malls.qoo10 import wire
 from juchu.domain.model import Address, PaymentState
@@ -237,7 +238,7 @@ def _line(r: _Row) -> MallLine:
 
 def _address(r: _Row) -> Address:
     full = r.text("shippingAddr", required=True)
-    prefecture, city, rest = wire.split_address(full)
+    prefecture, city, rest = split_address(full)
     if not prefecture:
         raise r.fail("shippingAddr", f"から都道府県を読み取れません ({full!r})")
     return Address(

@@ -117,23 +117,6 @@ def japanese_phone(value: str) -> str:
     return text
 
 
-_PREFECTURE = re.compile(r"^(東京都|北海道|大阪府|京都府|.{2,3}?県)")
-_CITY = re.compile(r"^(.+?郡.+?[町村]|.+?市.+?区|.+?[市区町村])")
-
-
-def split_address(address: str) -> tuple[str, str, str]:
-    """``東京都千代田区丸の内1-1`` → (prefecture, city, rest); what cannot be split stays in the rest."""
-    text = address.strip()
-    prefecture = city = ""
-    match = _PREFECTURE.match(text)
-    if match:
-        prefecture, text = match.group(1), text[match.end() :]
-        city_match = _CITY.match(text)
-        if city_match:
-            city, text = city_match.group(1), text[city_match.end() :]
-    return prefecture, city, text.strip()
-
-
 def postal_code(value: str) -> str:
     """``100-0005`` / ``〒1000005`` → ``1000005`` (digits only)."""
     return re.sub(r"\D", "", value)
