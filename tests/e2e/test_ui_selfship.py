@@ -87,3 +87,33 @@ def test_operator_issues_a_batch_and_downloads_its_slips_and_pdfs(live_server, o
             page.click(selector)
         assert pdf.value.suggested_filename == f"{stem}-own-{batch.pk}.pdf"
         assert Path(pdf.value.path()).read_bytes()[:4] == b"%PDF"
+
+
+def test_a_split_order_shows_each_package_with_its_warehouse(live_server, own_shop, browser_page) -> None:
+    """分割出荷: the shop ships from RSL, which lacks SKU-B; the own warehouse ships SKU-B as a second package.
+    The order page is saved as tests/e2e/screenshots/split_order.png."""
+    own = own_shop.warehouse
+    rsl = Warehouse.objects.create(code="rsl", name="RSL 楽天スーパーロジスティクス", connector="")
+    Shop.objects.filter(pk=own_shop.pk).update(warehouse=rsl, split_warehouse=own)
+    matcha = Product.objects.create(code="SKU-B", name="抹茶 30g")
+    Stock.objects.create(warehouse=own, product=matcha, on_hand=5)
+    Stock.objects.create(warehouse=rsl, product=Product.objects.get(code="SKU-A"), on_hand=50)
+    Stock.objects.filter(warehouse=own, product__code="SKU-A").update(on_hand=0)  # 煎茶 only at RSL
+    MallItemMapping.objects.create(shop=own_shop, mall_item_id="item-b", product=matcha)
+    now = timezone.now()
+    order = mall_order("T-9", now - timedelta(hours=2), items=(("item-a", 2), ("item-b", 1)))
+    import_orders(Shop.objects.get(pk=own_shop.pk), [order], now)
+    for _ in range(3):
+        run_all(timezone.now())
+    split = Order.objects.get(mall_order_number="T-9")
+    assert split.status == OrderStatus.AWAITING_SHIPMENT.value and split.packages.count() == 2
+
+    create_user("sato", PASSWORD, Role.VIEWER)
+    page, base = browser_page, live_server.url
+    log_in(page, base, "sato", f"/orders/{split.pk}/")
+    assert page.locator(".package-warehouse").all_inner_texts() == ["RSL 楽天スーパーロジスティクス", "自社倉庫"]
+    assert page.locator("#package-2 .split-part").inner_text() == "送付先1 から分割出荷"
+    assert page.locator(".request-warehouse").all_inner_texts() == ["RSL 楽天スーパーロジスティクス", "自社倉庫"]
+    assert "2つの倉庫 (RSL 楽天スーパーロジスティクス・自社倉庫) に分けて出荷します" in page.inner_text("body")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "split_order.png"), full_page=True)

@@ -95,8 +95,12 @@ def mall_order(
     buyer: str = "",
     requested: date | None = None,
     packages: int = 1,
+    items: tuple[tuple[str, int], ...] = (),
 ) -> MallOrder:
-    """A Rakuten-like order as the fake mall holds it."""
+    """A Rakuten-like order as the fake mall holds it; ``items`` (mall item, quantity) replaces the one line."""
+    lines = tuple(MallLine(i, q, 1200, "テスト商品") for i, q in items) or (
+        MallLine(item, quantity, 1200, "テスト商品"),
+    )
     return MallOrder(
         mall_order_number=number,
         ordered_at=ordered_at,
@@ -105,7 +109,7 @@ def mall_order(
                 recipient_name=buyer or f"山田 太郎{number}",
                 address=Address(postal, prefecture, "千代田区", "千代田1-1"),
                 delivery_method="宅配便",
-                lines=(MallLine(item, quantity, 1200, "テスト商品"),),
+                lines=lines,
                 mall_package_id=f"{number}-{i}",
                 requested_date=requested,
             )
@@ -117,6 +121,6 @@ def mall_order(
         buyer_name=buyer or f"山田 太郎{number}",
         email=f"buyer{number}@example.jp",
         phone="03-1234-5678",
-        goods_total=1200 * quantity,
-        total=1200 * quantity,
+        goods_total=1200 * sum(line.quantity for line in lines),
+        total=1200 * sum(line.quantity for line in lines),
     )

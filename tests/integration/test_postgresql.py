@@ -1,50 +1,23 @@
 """The integration suite once more on PostgreSQL, when ``JUCHU_TEST_PG`` names a server (CI sets it).
 
-The suite runs in a subprocess because the database is chosen when the settings are read
-(``JUCHU_DATABASE_URL``). This file is left out of that run so that it never runs itself (and JUCHU_TEST_PG is unset
-there too); so are the runner tests, which run a real thread on the real clock and stay on SQLite.
+The run itself starts as soon as the tests are collected and goes on beside the main run (pg_rerun.py); this
+test waits for it and fails with the tail of its output.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration import pg_rerun
 
 
 @pytest.mark.pg
 @pytest.mark.slow
 def test_the_integration_suite_passes_on_postgresql() -> None:
-    url = os.environ.get("JUCHU_TEST_PG")
-    if not url:
+    if not pg_rerun.url():
         pytest.skip("JUCHU_TEST_PG is not set: the integration suite runs on SQLite only (CI sets it)")
-    env = {k: v for k, v in os.environ.items() if k != "JUCHU_TEST_PG"}  # never recurse
-    env["JUCHU_DATABASE_URL"] = url
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/integration",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--ignore=tests/integration/test_postgresql.py",
-            "--ignore=tests/integration/test_runner.py",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    code, tail = pg_rerun.wait(timeout=1800)
 
-    tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     print(tail)
-    assert result.returncode == 0, f"the integration suite failed on PostgreSQL ({url}):\n{tail}"
+    assert code == 0, f"the integration suite failed on PostgreSQL ({pg_rerun.url()}):\n{tail}"

@@ -100,6 +100,9 @@ def test_own_warehouse_orders_wait_in_awaiting_shipment_until_a_batch_is_issued_
     run_all(clock.advance(minutes=5))  # the submit sweep passes by: nothing goes to an API
     assert set(statuses().values()) == {OrderStatus.AWAITING_SHIPMENT.value}
     assert set(ShipmentRequest.objects.values_list("state", "attempts")) == {(RequestState.PENDING.value, 0)}
+    assert set(Order.objects.values_list("explanation", flat=True)) == {
+        "出荷待ち: 自社出荷の出荷指示 (ファイル › 自社出荷) を待っています"
+    }
 
     # when the operator issues a batch
     issued = issue_batch(warehouse, clock.now, "tanaka")

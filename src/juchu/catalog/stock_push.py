@@ -1,9 +1,9 @@
 """Mall stock in step with warehouse stock (在庫連動): push what each mapped item can still sell.
 
 For every mapping with ``sync_stock``, the quantity shown at the mall is the product's available stock in the
-shop's warehouse (on hand − allocated) minus the mapping's safety stock, never below 0; a set product can
-sell as many sets as its scarcest component allows. Only quantities that changed since the last successful
-push are sent, in the mall's bulk call.
+shop's warehouse (on hand − allocated; with a 分割出荷 warehouse, in both) minus the mapping's safety stock,
+never below 0; a set product can sell as many sets as its scarcest component allows in each warehouse. Only
+quantities that changed since the last successful push are sent, in the mall's bulk call.
 """
 
 from __future__ import annotations
@@ -44,12 +44,13 @@ def sellable(shop: Shop) -> dict[int, int]:
             "id", "product_id", "product__is_set", "safety_stock"
         )
     )
-    available = {
-        product_id: on_hand - allocated
-        for product_id, on_hand, allocated in Stock.objects.filter(warehouse_id=shop.warehouse_id).values_list(
-            "product_id", "on_hand", "allocated"
-        )
-    }
+    # 分割出荷: a shop that may ship from a second warehouse sells what both hold (decision 0010).
+    warehouses = [w for w in (shop.warehouse_id, shop.split_warehouse_id) if w is not None]
+    available: dict[int, dict[int, int]] = {w: {} for w in dict.fromkeys(warehouses)}
+    for warehouse_id, product_id, on_hand, allocated in Stock.objects.filter(warehouse_id__in=warehouses).values_list(
+        "warehouse_id", "product_id", "on_hand", "allocated"
+    ):
+        available[warehouse_id][product_id] = max(on_hand - allocated, 0)
     components: dict[int, list[tuple[int, int]]] = defaultdict(list)
     set_ids = [product_id for _id, product_id, is_set, _safety in mappings if is_set]
     for set_id, component_id, quantity in SetComponent.objects.filter(set_product_id__in=set_ids).values_list(
@@ -58,11 +59,11 @@ def sellable(shop: Shop) -> dict[int, int]:
         components[set_id].append((component_id, quantity))
     result = {}
     for mapping_id, product_id, is_set, safety in mappings:
-        if is_set:
+        if is_set:  # a set is packed in one warehouse: its components count per warehouse
             parts = components.get(product_id, [])
-            units = min((available.get(c, 0) // q for c, q in parts), default=0)
+            units = sum(min((stock.get(c, 0) // q for c, q in parts), default=0) for stock in available.values())
         else:
-            units = available.get(product_id, 0)
+            units = sum(stock.get(product_id, 0) for stock in available.values())
         result[mapping_id] = max(0, units - safety)
     return result
 

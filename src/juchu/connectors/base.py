@@ -113,6 +113,15 @@ class FetchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportLine:
+    """One order line a shipment carries, named as the mall named it (mall item and variant ids)."""
+
+    mall_item_id: str
+    mall_variant_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class ShipmentReport:
     """A shipping result to write to the mall (出荷実績)."""
 
@@ -122,6 +131,12 @@ class ShipmentReport:
     carrier_code: str
     shipped_on: date
     tracking_numbers: tuple[str, ...]
+    #: 分割出荷: which part of the mall package this shipment is (1, 2, …) when Juchu split the package across
+    #: warehouses; 1 when it was not split.
+    part: int = 1
+    #: The lines this shipment carries when the mall package was split across warehouses; empty when the
+    #: shipment carries the whole mall package.
+    lines: tuple[ReportLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

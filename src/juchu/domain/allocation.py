@@ -1,13 +1,19 @@
 """Stock allocation (引当): which orders get stock, oldest first, all or nothing (pipeline.md §2 checked.3).
 
-Pure functions over plain values: the caller reads the orders waiting for stock and the warehouse's
-available quantities, calls :func:`allocate`, and stores the result.
+Pure functions over plain values: the caller reads the orders waiting for stock and the warehouses'
+available quantities, calls :func:`allocate_across` (or :func:`allocate` for one warehouse), and stores the
+result.
+
+分割出荷 (decision 0010): an order may name more than one warehouse, its own first. It is allocated from
+the first warehouse that holds all of it (one parcel); failing that, line by line, each line whole from the
+first warehouse that still holds it, so the order leaves in one parcel per warehouse. A line is never split
+across warehouses. Still all or nothing: an order that cannot be placed takes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
@@ -22,6 +28,8 @@ class DemandLine:
     line_id: int
     product_code: str
     quantity: int
+    #: The warehouse this line must come from (its package was already split there); None: any of the order's.
+    warehouse_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,8 @@ class Demand:
     order_id: int
     ordered_at: datetime
     lines: tuple[DemandLine, ...]
+    #: Where the order may take stock from, in order of preference; the first is the order's own warehouse.
+    warehouses: tuple[int, ...] = (0,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,7 @@ class Allocation:
     line_id: int
     sku: str
     quantity: int
+    warehouse_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,12 +73,29 @@ class AllocationResult:
     shortages: Mapping[int, Mapping[str, int]]
     #: SKU → what is left of the available stock after this pass.
     remaining: Mapping[str, int]
+    #: order id → why the shortage reads as it does, when the order could have used more than one warehouse.
+    notes: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def explain_shortage(self, order_id: int) -> str:
         """Why the order is waiting, in Japanese; raises KeyError when the order is not short."""
         missing = self.shortages[order_id]
         parts = [f"SKU {sku} が {quantity} 個不足" for sku, quantity in sorted(missing.items())]
-        return "引当待ち: " + "、".join(parts)
+        note = self.notes.get(order_id, "")
+        return "引当待ち: " + "、".join(parts) + (f" ({note})" if note else "")
+
+
+@dataclass(frozen=True)
+class PlacedResult(AllocationResult):
+    """The outcome of an allocation pass over several warehouses."""
+
+    #: order id → line id → the warehouse the line ships from; only allocated orders.
+    placements: Mapping[int, Mapping[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+    #: warehouse id → SKU → what is left of its available stock after this pass.
+    remaining_in: Mapping[int, Mapping[str, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def warehouses_of(self, order_id: int) -> tuple[int, ...]:
+        """The warehouses an allocated order ships from, each once, in line order."""
+        return tuple(dict.fromkeys(self.placements[order_id].values()))
 
 
 def expand(lines: Iterable[DemandLine], sets: SetComponents) -> tuple[Need, ...]:
@@ -107,11 +135,29 @@ def required(demand: Demand, sets: SetComponents) -> dict[str, int]:
 
 
 def allocate(demands: Iterable[Demand], available: Mapping[str, int], sets: SetComponents) -> AllocationResult:
-    """Allocate the available stock to the orders, oldest first, all or nothing per order.
+    """Allocate one warehouse's stock to the orders, oldest first, all or nothing per order.
 
-    Orders are taken by ``ordered_at``, then ``order_id``. An order gets every SKU of every line, or
-    nothing and then takes nothing from the stock. A SKU missing from ``available`` has 0; a negative
-    available quantity counts as 0 (and stays as it is in ``remaining``).
+    The one-warehouse case of :func:`allocate_across`: every demand takes from ``available`` whatever
+    warehouses it names, and ``remaining`` is what is left of it.
+    """
+    single = [Demand(d.order_id, d.ordered_at, tuple(replace(x, warehouse_id=None) for x in d.lines)) for d in demands]
+    result = allocate_across(single, {0: available}, sets)
+    return AllocationResult(
+        allocations=result.allocations,
+        shortages=result.shortages,
+        remaining=result.remaining_in.get(0, MappingProxyType(dict(available))),
+    )
+
+
+def allocate_across(
+    demands: Iterable[Demand], stock: Mapping[int, Mapping[str, int]], sets: SetComponents
+) -> PlacedResult:
+    """Allocate the warehouses' stock (warehouse id → SKU → available) to the orders, oldest first.
+
+    Orders are taken by ``ordered_at``, then ``order_id``. Each order is placed by :func:`_place`: in the
+    first of its warehouses that holds all of it, else line by line (分割出荷), else not at all — and then it
+    takes nothing from the stock. A SKU missing from a warehouse's stock has 0 there; a negative available
+    quantity counts as 0 (and stays as it is in ``remaining_in``).
 
     An order that is short does not block the orders after it: a newer order that fits in what is left
     is allocated (skip, not stop). One unavailable SKU would otherwise hold every later order in the
@@ -119,32 +165,130 @@ def allocate(demands: Iterable[Demand], available: Mapping[str, int], sets: SetC
     waiting for; the older order still comes first in every pass, so it wins as soon as enough stock is
     there at once.
 
-    One pass is O(n log n) in the number of orders plus linear in their lines. Raises ValueError when
-    an order id appears twice, and as :func:`expand` does.
+    One pass is O(n log n) in the number of orders plus linear in their lines times their warehouses.
+    Raises ValueError when an order id appears twice, when an order names no warehouse, and as
+    :func:`expand` does.
     """
-    left = dict(available)
+    left = {warehouse: dict(available) for warehouse, available in stock.items()}
     allocations: dict[int, tuple[Allocation, ...]] = {}
+    placements: dict[int, Mapping[int, int]] = {}
     shortages: dict[int, Mapping[str, int]] = {}
+    notes: dict[int, str] = {}
     seen: set[int] = set()
     for demand in sorted(demands, key=lambda d: (d.ordered_at, d.order_id)):
         if demand.order_id in seen:
             raise ValueError(f"order {demand.order_id} appears twice")
         seen.add(demand.order_id)
-        needs = expand(demand.lines, sets)
-        totals = _totals(needs)
-        missing = {
-            sku: quantity - max(left.get(sku, 0), 0) for sku, quantity in totals.items() if quantity > left.get(sku, 0)
-        }
-        if missing:
-            shortages[demand.order_id] = MappingProxyType(missing)
+        if not demand.warehouses:
+            raise ValueError(f"order {demand.order_id} names no warehouse")
+        needs = {line.line_id: _totals(expand((line,), sets)) for line in demand.lines}
+        plan = _place(demand, needs, left)
+        if plan is None:
+            shortages[demand.order_id], note = _shortage(demand, needs, left)
+            if note:
+                notes[demand.order_id] = note
             continue
-        for sku, quantity in totals.items():
-            left[sku] -= quantity
-        allocations[demand.order_id] = tuple(
-            Allocation(demand.order_id, need.line_id, need.sku, need.quantity) for need in needs
-        )
-    return AllocationResult(
+        rows = []
+        for line in demand.lines:
+            warehouse = plan[line.line_id]
+            for sku, quantity in needs[line.line_id].items():
+                left.setdefault(warehouse, {})
+                left[warehouse][sku] = left[warehouse].get(sku, 0) - quantity
+                rows.append(Allocation(demand.order_id, line.line_id, sku, quantity, warehouse))
+        allocations[demand.order_id] = tuple(rows)
+        placements[demand.order_id] = MappingProxyType(plan)
+    flat = left.get(next(iter(stock), 0), {}) if len(stock) == 1 else {}
+    return PlacedResult(
         allocations=MappingProxyType(allocations),
         shortages=MappingProxyType(shortages),
-        remaining=MappingProxyType(left),
+        remaining=MappingProxyType(flat),
+        notes=MappingProxyType(notes),
+        placements=MappingProxyType(placements),
+        remaining_in=MappingProxyType({w: MappingProxyType(x) for w, x in left.items()}),
     )
+
+
+def _free(left: Mapping[int, Mapping[str, int]], warehouse: int, sku: str) -> int:
+    return max(left.get(warehouse, {}).get(sku, 0), 0)
+
+
+def _fits(
+    totals: Mapping[str, int], left: Mapping[int, Mapping[str, int]], warehouse: int, used: Mapping[str, int]
+) -> bool:
+    return all(quantity + used.get(sku, 0) <= _free(left, warehouse, sku) for sku, quantity in totals.items())
+
+
+def _place(
+    demand: Demand, needs: Mapping[int, Mapping[str, int]], left: Mapping[int, Mapping[str, int]]
+) -> dict[int, int] | None:
+    """Line id → warehouse for the whole order, or None when its warehouses cannot hold it.
+
+    Lines already bound to a warehouse (their package was split there) stay there and the rest go to the
+    order's own warehouse. Otherwise: the first warehouse that holds every line (one parcel); else each line,
+    in order, to the first warehouse that still holds it after the lines placed before it.
+    """
+    own = demand.warehouses[0]
+    if any(line.warehouse_id is not None for line in demand.lines):
+        bound = {line.line_id: line.warehouse_id if line.warehouse_id is not None else own for line in demand.lines}
+        return bound if _plan_fits(bound, needs, left) else None
+    whole = _totals(Need(0, sku, q) for totals in needs.values() for sku, q in totals.items())
+    for warehouse in demand.warehouses:
+        if _fits(whole, left, warehouse, {}):
+            return {line.line_id: warehouse for line in demand.lines}
+    if len(demand.warehouses) < 2:
+        return None
+    used: dict[int, dict[str, int]] = {w: {} for w in demand.warehouses}
+    plan: dict[int, int] = {}
+    for line in demand.lines:
+        totals = needs[line.line_id]
+        chosen = next((w for w in demand.warehouses if _fits(totals, left, w, used[w])), None)
+        if chosen is None:
+            return None
+        plan[line.line_id] = chosen
+        for sku, quantity in totals.items():
+            used[chosen][sku] = used[chosen].get(sku, 0) + quantity
+    return plan
+
+
+def _plan_fits(
+    plan: Mapping[int, int], needs: Mapping[int, Mapping[str, int]], left: Mapping[int, Mapping[str, int]]
+) -> bool:
+    per_warehouse: dict[int, dict[str, int]] = {}
+    for line_id, warehouse in plan.items():
+        bucket = per_warehouse.setdefault(warehouse, {})
+        for sku, quantity in needs[line_id].items():
+            bucket[sku] = bucket.get(sku, 0) + quantity
+    return all(_fits(totals, left, warehouse, {}) for warehouse, totals in per_warehouse.items())
+
+
+def _shortage(
+    demand: Demand, needs: Mapping[int, Mapping[str, int]], left: Mapping[int, Mapping[str, int]]
+) -> tuple[Mapping[str, int], str]:
+    """What the order misses, and a note when more than one warehouse was looked at.
+
+    Missing is counted against every warehouse the order may use together; when they hold enough together
+    but no placement works (a line needs more than any one warehouse holds), it is counted against the
+    order's own warehouse and the note says why.
+    """
+    whole = _totals(Need(0, sku, q) for totals in needs.values() for sku, q in totals.items())
+    own = demand.warehouses[0]
+    if any(line.warehouse_id is not None for line in demand.lines):
+        per_warehouse: dict[tuple[int, str], int] = {}
+        for line in demand.lines:
+            warehouse = line.warehouse_id if line.warehouse_id is not None else own
+            for sku, quantity in needs[line.line_id].items():
+                per_warehouse[(warehouse, sku)] = per_warehouse.get((warehouse, sku), 0) + quantity
+        short: dict[str, int] = {}
+        for (warehouse, sku), quantity in per_warehouse.items():
+            if quantity > _free(left, warehouse, sku):
+                short[sku] = short.get(sku, 0) + quantity - _free(left, warehouse, sku)
+        return MappingProxyType(short), ""
+    warehouses = demand.warehouses
+    pooled = {sku: sum(_free(left, w, sku) for w in warehouses) for sku in whole}
+    missing = {sku: quantity - pooled[sku] for sku, quantity in whole.items() if quantity > pooled[sku]}
+    if len(warehouses) < 2:
+        return MappingProxyType(missing), ""
+    if missing:
+        return MappingProxyType(missing), f"{len(warehouses)}倉庫の在庫を合わせても不足"
+    at_own = {sku: q - _free(left, own, sku) for sku, q in whole.items() if q > _free(left, own, sku)}
+    return MappingProxyType(at_own), "倉庫を合わせれば足りますが、1明細は1つの倉庫から出荷するため分けられません"

@@ -105,6 +105,8 @@ class Package:
     requested_date: date | None = None
     island: bool = False
     shipment_status: PackageStatus = PackageStatus.PENDING
+    #: 分割出荷: the warehouse the package ships from when it is not the order's own; None: the order's.
+    warehouse_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,8 @@ class OrderSnapshot:
     merged_with: tuple[MergePartner, ...] = ()
     #: Whether this order is the primary of its merge (its request carries the others' packages).
     merge_primary: bool = False
+    #: The order's warehouse (a package split off to another names its own, 分割出荷); None when not known.
+    warehouse_id: int | None = None
 
     @property
     def lines(self) -> tuple[Line, ...]:

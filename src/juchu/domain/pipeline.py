@@ -21,6 +21,14 @@ S = OrderStatus
 _BEFORE_SHIPPING = frozenset({S.NEW, S.AWAITING_CHECK, S.CHECKED, S.AWAITING_SHIPMENT})
 
 
+#: The 出荷待ち explanation when the request goes to the warehouse's API.
+SEND_REQUEST = "出荷依頼を送信します"
+#: The 出荷待ち explanation at the own warehouse, whose requests wait for an operator's batch (出荷指示).
+AWAIT_BATCH = "自社出荷の出荷指示 (ファイル › 自社出荷) を待っています"
+#: Both: a split order (分割出荷, decision 0010) with packages for an API and for the own warehouse.
+SEND_AND_AWAIT_BATCH = "出荷依頼を送信し、自社出荷の出荷指示 (ファイル › 自社出荷) を待っています"
+
+
 @dataclass(frozen=True, slots=True)
 class PipelineContext:
     """The inputs of a decision other than the order itself."""
@@ -30,6 +38,8 @@ class PipelineContext:
     #: When a stopped order should be looked at again anyway (the next cutoff or JST midnight), so that
     #: time-dependent warnings such as cutoff_at_risk appear and clear on time.
     review_at: datetime | None = None
+    #: The own warehouses (自社出荷, decision 0008): their requests wait for an operator's batch, not an API.
+    own_warehouses: frozenset[int] = frozenset()
 
     @property
     def now(self) -> datetime:
@@ -139,8 +149,29 @@ def decide(order: OrderSnapshot, ctx: PipelineContext) -> Decision:
 NOT_OVERRIDABLE: frozenset[str] = frozenset({"unmapped_item", "unknown_delivery_method"})
 
 
-def after_allocation(decision: Decision, order: OrderSnapshot, allocated: bool, shortage: str) -> Decision:
-    """Finish a decision that needed stock: allocated → 出荷待ち with requests; short → 引当待ち."""
+def awaiting_note(order: OrderSnapshot, ctx: PipelineContext) -> str:
+    """What happens next at 出荷待ち: the requests go to the warehouse's API, or wait for the own warehouse's batch.
+
+    Looks at the packages not yet at a warehouse, each at its own warehouse (分割出荷) or else the order's.
+    """
+    waiting = {
+        p.warehouse_id if p.warehouse_id is not None else order.warehouse_id
+        for p in order.packages
+        if p.shipment_status in (PackageStatus.PENDING, PackageStatus.REQUESTED)
+    }
+    own = {w for w in waiting if w in ctx.own_warehouses}
+    if not own:
+        return SEND_REQUEST
+    return AWAIT_BATCH if own == waiting else SEND_AND_AWAIT_BATCH
+
+
+def after_allocation(
+    decision: Decision, order: OrderSnapshot, allocated: bool, shortage: str, request_note: str = SEND_REQUEST
+) -> Decision:
+    """Finish a decision that needed stock: allocated → 出荷待ち with requests; short → 引当待ち.
+
+    ``request_note`` says what happens next at 出荷待ち (:func:`awaiting_note`).
+    """
     if not decision.needs_allocation:
         raise ValueError("after_allocation called for a decision that did not need allocation")
     if not allocated:
@@ -155,7 +186,7 @@ def after_allocation(decision: Decision, order: OrderSnapshot, allocated: bool, 
         transitions=transitions,
         request_packages=pending,
         needs_allocation=False,
-        explanation=f"{S.AWAITING_SHIPMENT.label_ja}: {waiting or '出荷依頼を送信します'}",
+        explanation=f"{S.AWAITING_SHIPMENT.label_ja}: {waiting or request_note}",
         shipping_restricted=decision.shipping_restricted or (waiting is not None and order.merge_primary),
         due_at=None,
     )
@@ -235,7 +266,7 @@ def _decide_before_shipping(work: _Work) -> Decision:
         waiting = merge_wait(order)
         if waiting is not None:  # 同梱: only the primary sends, once every merged order is ready
             return _merge_hold(work, waiting)
-        return work.done("出荷依頼を送信します")
+        return work.done(awaiting_note(order, work.ctx))
     if not _payment_settled(order, work):
         return work.done("入金待ち", due_at=review)
     if not order.allocated:
@@ -245,7 +276,7 @@ def _decide_before_shipping(work: _Work) -> Decision:
     waiting = merge_wait(order)
     if waiting is not None:
         return _merge_hold(work, waiting)
-    return work.done("出荷依頼を送信します")
+    return work.done(awaiting_note(order, work.ctx))
 
 
 def _merge_hold(work: _Work, waiting: str) -> Decision:

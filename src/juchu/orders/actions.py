@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from juchu.domain.effects import EffectKind
 from juchu.domain.errors import DomainError
@@ -232,6 +233,9 @@ def edit_package(
         for name, value in changes.items():
             setattr(package, name, value)
         package.save(update_fields=list(changes))
+        # 分割出荷: the parts of a split package are one destination; they change together (and are joined next).
+        origin = package.split_from_id or package.pk
+        PackageRow.objects.filter(Q(pk=origin) | Q(split_from_id=origin)).exclude(pk=package.pk).update(**changes)
         search.reindex([order.pk])
         events = _back_to_checked(order, now, actor)
         writes.bump_version(order, now, due_at=now)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection, transaction
 
 from juchu.catalog.models import Allocation as AllocationRow
 from juchu.catalog.models import Product, Stock
-from juchu.domain.allocation import Demand, DemandLine, allocate
+from juchu.domain.allocation import Demand, DemandLine, PlacedResult, allocate_across
 from juchu.domain.effects import EffectKind
 from juchu.domain.model import OrderSnapshot
-from juchu.domain.pipeline import Decision, after_allocation, decide
+from juchu.domain.pipeline import Decision, after_allocation, awaiting_note, decide
 from juchu.domain.status import OrderStatus
-from juchu.orders import merging, task_rule_runs, writes
+from juchu.orders import merging, splitting, task_rule_runs, writes
 from juchu.orders.context import SweepContext, set_components
 from juchu.orders.models import Order
 from juchu.orders.snapshots import ORDER_FIELDS, build_snapshots
@@ -116,14 +116,31 @@ def _decide_and_write(
     for snap in snapshots:
         decisions[snap.id] = decide(snap, ctx.pipeline(snap, warehouse_of[snap.id]))
     wanting = [s for s in snapshots if decisions[s.id].needs_allocation]
+    allocated: set[int] = set()
+    taken: dict[int, int] = {}
+    split_events: list[tuple] = []
     if wanting:
-        allocated, shortages, taken = _allocate(wanting, warehouse_of, now, lock_stock)
+        result, taken = _allocate(wanting, warehouse_of, now, lock_stock, ctx)
+        allocated = set(result.allocations)
         for snap in wanting:
             ok = snap.id in allocated
-            decisions[snap.id] = after_allocation(decisions[snap.id], snap, ok, shortages.get(snap.id, ""))
-    else:
-        allocated, taken = set(), {}
+            shortage = result.explain_shortage(snap.id) if snap.id in result.shortages else ""
+            note = awaiting_note(snap, ctx.pipeline(snap, warehouse_of[snap.id]))
+            decisions[snap.id] = after_allocation(decisions[snap.id], snap, ok, shortage, note)
+        # 分割出荷: packages whose lines ship from another warehouse are moved or split before their requests.
+        by_id = {s.id: s for s in wanting}
+        for order_id, outcome in splitting.apply_placements(
+            by_id, result.placements, warehouse_of, ctx.own_warehouses(), now
+        ).items():
+            d = decisions[order_id]
+            decisions[order_id] = replace(
+                d,
+                request_packages=(*d.request_packages, *outcome.new_packages),
+                explanation=f"{d.status.label_ja}: {outcome.explanation}",
+            )
+            split_events += outcome.events
     _write(snapshots, decisions, allocated, now)
+    writes.insert_events(split_events)
     woken |= merging.partners_to_wake(snapshots, decisions)
     _take_stock(taken)
     moved = sum(1 for d in decisions.values() if d.transitions)
@@ -131,60 +148,58 @@ def _decide_and_write(
 
 
 def _allocate(
-    wanting: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime, lock_stock: bool
-) -> tuple[set[int], dict[int, str], dict[int, int]]:
-    """Allocate stock to the orders that wait for it, per warehouse; write the allocation rows.
+    wanting: list[OrderSnapshot], warehouse_of: dict[int, int], now: datetime, lock_stock: bool, ctx: SweepContext
+) -> tuple[PlacedResult, dict[int, int]]:
+    """Allocate stock to the orders that wait for it, over their warehouses; write the allocation rows.
 
-    Returns the allocated orders, the shortages and the units to take per stock row (see :func:`_take_stock`).
-    With ``lock_stock`` the stock rows are read under lock (no other sweep can take them meanwhile);
-    without, they are read as they are, which lets sweeps of several shops allocate from one warehouse at once.
+    An order may use its shop's 分割出荷 warehouse too (not when it is merged: a box leaves one warehouse).
+    Returns the allocation and the units to take per stock row (see :func:`_take_stock`). With
+    ``lock_stock`` the stock rows are read under lock (no other sweep can take them meanwhile); without, they
+    are read as they are, which lets sweeps of several shops allocate from one warehouse at once.
     """
-    by_warehouse: dict[int, list[OrderSnapshot]] = defaultdict(list)
-    for snap in wanting:
-        by_warehouse[warehouse_of[snap.id]].append(snap)
-    allocated: set[int] = set()
-    shortages: dict[int, str] = {}
-    units: dict[int, int] = defaultdict(int)
-    for warehouse_id, snaps in sorted(by_warehouse.items()):
-        demands = [
-            Demand(
-                s.id,
-                s.ordered_at,
-                tuple(DemandLine(line.id, line.product_code or "", line.quantity) for line in s.lines),
-            )
-            for s in snaps
-        ]
-        codes = {line.product_code for d in demands for line in d.lines}
-        sets = set_components(codes)
-        skus = codes | {component for parts in sets.values() for component, _q in parts}
-        stock_query = Stock.objects.filter(warehouse_id=warehouse_id, product__code__in=skus)
-        if lock_stock and connection.features.has_select_for_update:
-            stock_query = stock_query.select_for_update(of=("self",)).order_by("id")
-        stock = {
-            code: (sid, pid, on_hand - alloc)
-            for sid, pid, code, on_hand, alloc in stock_query.values_list(
-                "id", "product_id", "product__code", "on_hand", "allocated"
-            )
-        }
-        result = allocate(demands, {code: avail for code, (_s, _p, avail) in stock.items()}, sets)
-        product_ids = {code: pid for code, (_s, pid, _a) in stock.items()}
-        missing = {a.sku for allocations in result.allocations.values() for a in allocations} - product_ids.keys()
-        if missing:
-            product_ids.update(Product.objects.filter(code__in=missing).values_list("code", "id"))
-        rows, taken = [], defaultdict(int)
-        for order_id, allocations in result.allocations.items():
-            allocated.add(order_id)
-            for a in allocations:
-                rows.append((order_id, a.line_id, warehouse_id, product_ids[a.sku], a.quantity, now))
-                taken[a.sku] += a.quantity
-        for order_id in result.shortages:
-            shortages[order_id] = result.explain_shortage(order_id)
-        for sku, quantity in taken.items():
-            units[stock[sku][0]] += quantity
-        writes.insert_rows(
-            AllocationRow, ("order_id", "line_id", "warehouse_id", "product_id", "quantity", "created_at"), rows
+    demands = []
+    for s in wanting:
+        own = warehouse_of[s.id]
+        second = ctx.split_warehouse(s.shop_id)
+        warehouses = (own,) if second is None or second == own or s.merged_with else (own, second)
+        lines = tuple(
+            DemandLine(line.id, line.product_code or "", line.quantity, package.warehouse_id)
+            for package in s.packages
+            for line in package.lines
         )
-    return allocated, shortages, units
+        demands.append(Demand(s.id, s.ordered_at, lines, warehouses))
+    codes = {line.product_code for d in demands for line in d.lines}
+    sets = set_components(codes)
+    skus = codes | {component for parts in sets.values() for component, _q in parts}
+    warehouse_ids = {w for d in demands for w in d.warehouses} | {
+        line.warehouse_id for d in demands for line in d.lines if line.warehouse_id is not None
+    }
+    stock_query = Stock.objects.filter(warehouse_id__in=warehouse_ids, product__code__in=skus)
+    if lock_stock and connection.features.has_select_for_update:
+        stock_query = stock_query.select_for_update(of=("self",)).order_by("id")
+    stock = {
+        (wid, code): (sid, pid, on_hand - alloc)
+        for sid, wid, pid, code, on_hand, alloc in stock_query.values_list(
+            "id", "warehouse_id", "product_id", "product__code", "on_hand", "allocated"
+        )
+    }
+    available: dict[int, dict[str, int]] = {w: {} for w in warehouse_ids}
+    for (wid, code), (_s, _p, avail) in stock.items():
+        available[wid][code] = avail
+    result = allocate_across(demands, available, sets)
+    product_ids = {code: pid for (_w, code), (_s, pid, _a) in stock.items()}
+    missing = {a.sku for allocations in result.allocations.values() for a in allocations} - product_ids.keys()
+    if missing:
+        product_ids.update(Product.objects.filter(code__in=missing).values_list("code", "id"))
+    rows, units = [], defaultdict(int)
+    for order_id, allocations in result.allocations.items():
+        for a in allocations:
+            rows.append((order_id, a.line_id, a.warehouse_id, product_ids[a.sku], a.quantity, now))
+            units[stock[(a.warehouse_id, a.sku)][0]] += a.quantity
+    writes.insert_rows(
+        AllocationRow, ("order_id", "line_id", "warehouse_id", "product_id", "quantity", "created_at"), rows
+    )
+    return result, units
 
 
 def _take_stock(units: dict[int, int]) -> None:

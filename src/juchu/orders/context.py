@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from juchu.catalog.models import SetComponent
+from juchu.connectors.registry import SELFSHIP
 from juchu.domain.calendar import JST, WarehouseCalendar
 from juchu.domain.checks import CheckContext
 from juchu.domain.errors import RuleError
@@ -50,12 +51,20 @@ class SweepContext:
         self._calendars: dict[int, WarehouseCalendar] = {}
         self._global_rules: tuple[Rule, ...] | None = None
         self._pipelines: dict[tuple[int, int], PipelineContext] = {}
+        self._split: dict[int, int | None] = {}
+        self._own: frozenset[int] | None = None
 
     def policy(self, shop_id: int) -> ShopPolicy:
         """The shop's policy."""
         if shop_id not in self._policies:
             self._policies[shop_id] = Shop.objects.get(pk=shop_id).policy()
         return self._policies[shop_id]
+
+    def split_warehouse(self, shop_id: int) -> int | None:
+        """The shop's 分割出荷 warehouse (used when its own cannot fill an order), or None."""
+        if shop_id not in self._split:
+            self._split[shop_id] = Shop.objects.filter(pk=shop_id).values_list("split_warehouse_id", flat=True).first()
+        return self._split[shop_id]
 
     def rules(self, shop_id: int) -> tuple[Rule, ...]:
         """Enabled rules for the shop (its own and those for every shop); malformed rules are skipped."""
@@ -95,7 +104,18 @@ class SweepContext:
             earliest_delivery=calendar.earliest_delivery_date(self.now),
             ship_by_today=calendar.ships_today(self.now),
         )
-        return PipelineContext(checks=checks, rules=self.rules(shop_id), review_at=self.review_at(calendar))
+        return PipelineContext(
+            checks=checks,
+            rules=self.rules(shop_id),
+            review_at=self.review_at(calendar),
+            own_warehouses=self.own_warehouses(),
+        )
+
+    def own_warehouses(self) -> frozenset[int]:
+        """The own warehouses (自社出荷: requests wait for a batch, not an API)."""
+        if self._own is None:
+            self._own = frozenset(Warehouse.objects.filter(connector=SELFSHIP).values_list("id", flat=True))
+        return self._own
 
     def review_at(self, calendar: WarehouseCalendar) -> datetime:
         """When stopped orders are looked at again: the next cutoff or the next JST midnight."""

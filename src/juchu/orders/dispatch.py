@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from juchu.connectors import registry
-from juchu.connectors.base import ConnectorError, ItemResult, Outcome, ShipmentReport
+from juchu.connectors.base import ConnectorError, ItemResult, Outcome, ReportLine, ShipmentReport
 from juchu.domain.effects import EffectKind, EffectState, retry_delay_seconds
 from juchu.domain.model import TagSource
 from juchu.domain.status import PackageStatus
@@ -257,12 +257,13 @@ def _reports(effects: list[Effect], orders: dict[int, Order]) -> list[tuple[Ship
     shipments = {
         s.pk: s
         for s in Shipment.objects.filter(id__in=[e.item_id for e in effects])
-        .select_related("package")
-        .prefetch_related("parcels")
+        .select_related("package", "package__split_from")
+        .prefetch_related("parcels", "package__lines", "package__split_parts", "package__split_from__split_parts")
     }
     batch = []
     for effect in effects:
         shipment = shipments[effect.item_id]
+        part, lines = _split_part(shipment.package)
         batch.append(
             (
                 ShipmentReport(
@@ -272,11 +273,23 @@ def _reports(effects: list[Effect], orders: dict[int, Order]) -> list[tuple[Ship
                     carrier_code=shipment.carrier_code,
                     shipped_on=shipment.shipped_on,
                     tracking_numbers=tuple(p.tracking_number for p in shipment.parcels.all()),
+                    part=part,
+                    lines=lines,
                 ),
                 effect,
             )
         )
     return batch
+
+
+def _split_part(package: PackageRow) -> tuple[int, tuple[ReportLine, ...]]:
+    """分割出荷: which part of its mall package a package is, with the lines it carries; (1, ()) when not split."""
+    origin = package.split_from or package
+    family = [origin.pk, *(p.pk for p in sorted(origin.split_parts.all(), key=lambda p: p.seq))]
+    if len(family) == 1:
+        return 1, ()
+    lines = tuple(ReportLine(x.mall_item_id, x.mall_variant_id, x.quantity) for x in package.lines.all())
+    return family.index(package.pk) + 1, lines
 
 
 def _mall_effect_done(effect: Effect, now: datetime, events: list[OrderEvent]) -> None:

@@ -117,6 +117,12 @@ class Package(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_packages"
     )
+    #: 分割出荷: the warehouse this package ships from when it is not the order's (decision 0010); NULL: the order's.
+    warehouse = models.ForeignKey(
+        "fulfillment.Warehouse", on_delete=models.PROTECT, null=True, blank=True, related_name="packages"
+    )
+    #: 分割出荷: the package whose lines this one took over (same destination, another warehouse); NULL otherwise.
+    split_from = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="split_parts")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "seq"], name="uniq_package_seq")]

@@ -96,7 +96,7 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
             )
         )
     packages: dict[int, list[Package]] = defaultdict(list)
-    for pid, order_id, name, phone, postal, prefecture, city, address1, address2, method, date, island, status in (
+    for pid, order_id, name, phone, postal, prefecture, city, address1, address2, method, date, island, status, wh in (
         where_in(PackageRow.objects.all(), "order_id", ids)
         .order_by("order_id", "seq")
         .values_list(
@@ -113,6 +113,7 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
             "requested_date",
             "island",
             "shipment_status",
+            "warehouse_id",
         )
     ):
         packages[order_id].append(
@@ -126,6 +127,7 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
                 requested_date=date,
                 island=island,
                 shipment_status=PackageStatus(status),
+                warehouse_id=wh,
             )
         )
     tags: dict[int, list[Tag]] = defaultdict(list)
@@ -160,6 +162,7 @@ def build_snapshots(rows: list[dict]) -> dict[int, OrderSnapshot]:
             id=row["id"],
             version=row["version"],
             shop_id=row["shop_id"],
+            warehouse_id=row.get("warehouse_id"),
             mall=row["shop__mall"],
             mall_order_number=row["mall_order_number"],
             status=OrderStatus(row["status"]),

@@ -15,6 +15,7 @@ from itertools import repeat
 
 from django.db import connection, models
 from django.db.models import F
+from django.db.models.functions import Coalesce
 
 from juchu.catalog.models import Allocation, Stock
 from juchu.domain.effects import EffectKind, EffectState, effect_key
@@ -22,6 +23,7 @@ from juchu.domain.errors import StaleOrder
 from juchu.domain.model import TagSource
 from juchu.domain.status import OrderStatus, PackageStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest
+from juchu.orders import splitting
 from juchu.orders.batchsql import where_in
 from juchu.orders.models import Effect, Order, OrderEvent, OrderTag
 from juchu.orders.models import Package as PackageRow
@@ -280,17 +282,27 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[tuple]:
         ]
         package_ids = [pid for pid in package_ids if pid not in {r[0] for r in riding}]
     packages = list(
-        where_in(PackageRow.objects.all(), "id", package_ids).values_list(
-            "id", "seq", "order_id", "order__mall_order_number", "order__shop__code", "order__warehouse_id"
-        )
+        where_in(PackageRow.objects.all(), "id", package_ids)
+        # 分割出荷: a package split off to another warehouse goes there, the rest to the order's.
+        .annotate(to_warehouse=Coalesce("warehouse_id", "order__warehouse_id"))
+        .values_list("id", "seq", "order_id", "order__mall_order_number", "order__shop__code", "to_warehouse")
     )
     attempts: dict[int, int] = defaultdict(int)
     for pid in where_in(ShipmentRequest.objects.all(), "package_id", package_ids).values_list("package_id", flat=True):
         attempts[pid] += 1
+    # 分割出荷: a part joined back and split again reuses its seq; its old requests keep their ids.
+    taken = set(
+        where_in(ShipmentRequest.objects.all(), "order_id", sorted({p[2] for p in packages})).values_list(
+            "request_id", flat=True
+        )
+    )
     rows = []
     pending = RequestState.PENDING.value
     for pid, seq, oid, number, shop_code, warehouse_id in packages:
-        request_id = f"{shop_code}-{number}-{seq}-{attempts[pid] + 1}"
+        attempt = attempts[pid] + 1
+        while f"{shop_code}-{number}-{seq}-{attempt}" in taken:
+            attempt += 1
+        request_id = f"{shop_code}-{number}-{seq}-{attempt}"
         rows.append((request_id, oid, pid, warehouse_id, pending, now, now))
         events.append(
             (
@@ -356,7 +368,10 @@ def release_allocations(order_ids: Sequence[int], now: datetime) -> list[OrderEv
     Allocation.objects.filter(order_id__in=order_ids).delete()
     Order.objects.filter(id__in=order_ids).update(allocated=False)
     released = sorted({oid for oid, *_ in rows})
-    return [event(oid, now, "allocation_released", "引当を解除しました") for oid in released]
+    joined = splitting.rejoin(order_ids, now)  # 分割出荷: the next allocation starts from the mall's packages
+    return [event(oid, now, "allocation_released", "引当を解除しました") for oid in released] + [
+        event(oid, at, kind, reason, detail=detail) for oid, at, _actor, kind, _f, _t, reason, detail in joined
+    ]
 
 
 def wake_orders_waiting_for(product_ids: Iterable[int], now: datetime) -> int:

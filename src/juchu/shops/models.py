@@ -59,6 +59,16 @@ class Shop(models.Model):
     )
     mail_from = models.EmailField(blank=True)
     warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.PROTECT, related_name="shops")
+    #: 分割出荷: a second warehouse for orders the shop's warehouse cannot fill (whole, else line by line);
+    #: NULL: orders wait for stock in the shop's warehouse (decision 0010).
+    split_warehouse = models.ForeignKey(
+        "fulfillment.Warehouse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="split_shops",
+        help_text="自社倉庫で揃わない注文を出荷できる2つ目の倉庫",
+    )
     #: Which connector speaks to the mall ("" = none: orders by hand/CSV; "fake" in tests).
     connector = models.CharField(max_length=40, blank=True)
     api_base_url = models.URLField(blank=True)

@@ -53,6 +53,7 @@ class ShopForm(forms.ModelForm):
             "mall",
             "active",
             "warehouse",
+            "split_warehouse",
             "quantity_threshold",
             "confirm_at_mall",
             "thanks_mail",
@@ -70,6 +71,7 @@ class ShopForm(forms.ModelForm):
             "mall": "モール",
             "active": "有効",
             "warehouse": "出荷倉庫",
+            "split_warehouse": "分割出荷先の倉庫",
             "quantity_threshold": "数量異常のしきい値",
             "confirm_at_mall": "モールで注文確認する",
             "thanks_mail": "サンクスメールを送る",
@@ -83,6 +85,10 @@ class ShopForm(forms.ModelForm):
         }
         help_texts = {
             "quantity_threshold": "1明細の数量がこれを超えると確認待にします",
+            "split_warehouse": (
+                "出荷倉庫で揃わない注文を、この倉庫から全部、または明細ごとに分けて出荷します。"
+                "モールの在庫数は両方の倉庫の合計になります。空欄: 出荷倉庫で揃うまで引当待ち"
+            ),
             "connector": "rakuten, yahoo, amazon, aupay, qoo10, makeshop。空欄: 手動・CSV のみ",
         }
         widgets = {"key_expires_on": forms.DateInput(attrs={"type": "date"})}
@@ -121,8 +127,10 @@ class ShopForm(forms.ModelForm):
         return rows
 
     def clean(self) -> dict[str, Any]:
-        """Check that a new credential has both a name and a value."""
+        """Check that a new credential has both a name and a value, and that the two warehouses differ."""
         data = super().clean()
+        if data.get("split_warehouse") is not None and data.get("split_warehouse") == data.get("warehouse"):
+            self.add_error("split_warehouse", "出荷倉庫とは別の倉庫を選んでください")
         name, value = data.get("new_credential_name", "").strip(), data.get("new_credential_value", "")
         if bool(name) != bool(value):
             self.add_error("new_credential_name", "キー名と値の両方を入力してください")

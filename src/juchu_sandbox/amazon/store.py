@@ -316,14 +316,19 @@ class Mall:
         with self.lock:
             record = self._order(number)
             status = record["order"]["OrderStatus"]
+            skus = {item["OrderItemId"]: item["SellerSKU"] for item in record["items"]}
             shipments = [
                 {
                     "packageReferenceId": ref,
                     "carrier": (p.get("carrierName") or "Other") if p["carrierCode"] == "Other" else p["carrierCode"],
                     "trackingNumbers": [p["trackingNumber"]] if p.get("trackingNumber") else [],
                     "shipDate": p["shipDateJst"],
+                    "items": [
+                        {"orderItemId": item_id, "sellerSku": skus.get(item_id, ""), "quantity": quantity}
+                        for item_id, quantity in p["items"].items()
+                    ],
                 }
-                for ref, p in sorted(record["packages"].items())
+                for ref, p in sorted(record["packages"].items(), key=lambda pair: int(pair[0]))
             ]
             return {
                 "orderNumber": number,
@@ -351,6 +356,7 @@ class Mall:
             return {
                 "orders": len(self.orders),
                 "shipped": sum(1 for r in self.orders.values() if r["packages"]),
+                "packages": sum(len(r["packages"]) for r in self.orders.values()),
                 "duplicateTracking": duplicates,
                 "shipmentWrites": self.shipment_writes,
                 "stockWrites": self.stock_writes,

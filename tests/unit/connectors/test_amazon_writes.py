@@ -9,14 +9,22 @@ import httpx
 import pytest
 from tests.unit.connectors.amazon_fakes import ORDERS, FakeSpApi, load, status
 
-from juchu.connectors.base import ConnectorError, Outcome, ShipmentReport, StockLevel
+from juchu.connectors.base import ConnectorError, Outcome, ReportLine, ShipmentReport, StockLevel
 
 ONE, COD = "503-1111111-0000001", "503-1111111-0000002"
 LISTING = "/listings/2021-08-01/items/A2SELLER/"
+#: The recorded order items: SellerSKU → OrderItemId.
+SENCHA, MATCHA = "51234567890123", "51234567890124"
 
 
 def _report(number: str = ONE, carrier: str = "1029", tracking: tuple[str, ...] = ("112233445566",)) -> ShipmentReport:
     return ShipmentReport(f"report-{number}", number, "1", carrier, date(2026, 3, 3), tracking)
+
+
+def _part(part: int, tracking: str, *lines: tuple[str, int]) -> ShipmentReport:
+    """One part of ONE's package, split across warehouses, carrying ``lines`` (SellerSKU, quantity)."""
+    carried = tuple(ReportLine(sku, "", quantity) for sku, quantity in lines)
+    return ShipmentReport(f"report-{ONE}-{part}", ONE, "1", "1001", date(2026, 3, 3), (tracking,), part, carried)
 
 
 def _sent(api: FakeSpApi) -> list[dict]:
@@ -68,6 +76,80 @@ def test_a_shipment_is_confirmed_as_package_1_with_every_item_and_the_mapped_car
             },
         }
     ]
+
+
+def test_a_split_package_is_confirmed_as_one_amazon_package_per_part_with_its_own_items_and_tracking_number() -> None:
+    api = FakeSpApi()
+    connector, _clock = api.connector()
+
+    first, second = connector.report_shipments([_part(1, "111", ("tea-01-100g", 1)), _part(2, "222", ("tea-03", 1))])
+
+    assert (first.key, first.outcome, first.data) == (
+        f"report-{ONE}-1",
+        Outcome.ACCEPTED,
+        {"package_reference_id": "1", "carrier_code": "Yamato Transport"},
+    )
+    assert (second.key, second.outcome, second.data) == (
+        f"report-{ONE}-2",
+        Outcome.ACCEPTED,
+        {"package_reference_id": "2", "carrier_code": "Yamato Transport"},
+    )
+    assert {ref: (p["trackingNumber"], p["orderItems"]) for ref, p in api.packages[ONE].items()} == {
+        "1": ("111", [{"orderItemId": SENCHA, "quantity": 1}]),
+        "2": ("222", [{"orderItemId": MATCHA, "quantity": 1}]),
+    }
+
+
+def test_resending_a_part_edits_its_own_package_and_adds_none() -> None:
+    api = FakeSpApi()
+    connector, _clock = api.connector()
+    connector.report_shipments([_part(1, "111", ("tea-01-100g", 1)), _part(2, "222", ("tea-03", 1))])
+
+    (again,) = connector.report_shipments([_part(2, "333", ("tea-03", 1))])
+
+    assert (again.outcome, again.data["package_reference_id"]) == (Outcome.ACCEPTED, "2")
+    assert [b["packageDetail"]["packageReferenceId"] for b in _sent(api)] == ["1", "2", "2"]
+    assert {ref: (p["trackingNumber"], p["orderItems"]) for ref, p in api.packages[ONE].items()} == {
+        "1": ("111", [{"orderItemId": SENCHA, "quantity": 1}]),
+        "2": ("333", [{"orderItemId": MATCHA, "quantity": 1}]),
+    }
+
+
+def test_a_part_naming_an_sku_the_order_lacks_is_rejected_without_a_confirmation() -> None:
+    api = FakeSpApi()
+    connector, _clock = api.connector()
+
+    (result,) = connector.report_shipments([_part(2, "222", ("tea-03", 1), ("tea-99", 1))])
+
+    assert (result.key, result.outcome, result.code) == (f"report-{ONE}-2", Outcome.REJECTED, "UNKNOWN_LINE")
+    assert result.message == f"注文 {ONE} に SKU tea-99 の明細がないため出荷通知できません"
+    assert result.data == {}
+    assert _sent(api) == []
+    assert ONE not in api.packages
+
+
+def test_a_part_carries_its_lines_quantity_capped_at_the_quantity_ordered() -> None:
+    api = FakeSpApi()
+    api.items_of(ONE)[0]["QuantityOrdered"] = 3
+    connector, _clock = api.connector()
+
+    (result,) = connector.report_shipments([_part(1, "111", ("tea-01-100g", 5), ("tea-03", 1))])
+
+    assert result.outcome is Outcome.ACCEPTED
+    assert [b["packageDetail"]["orderItems"] for b in _sent(api)] == [
+        [{"orderItemId": SENCHA, "quantity": 3}, {"orderItemId": MATCHA, "quantity": 1}]
+    ]
+
+
+def test_a_part_whose_lines_carry_no_quantity_is_rejected_without_a_confirmation() -> None:
+    api = FakeSpApi()
+    connector, _clock = api.connector()
+
+    (result,) = connector.report_shipments([_part(1, "111", ("tea-01-100g", 0))])
+
+    assert (result.outcome, result.code) == (Outcome.REJECTED, "NO_ITEMS")
+    assert result.message == f"注文 {ONE} に出荷する明細がありません"
+    assert _sent(api) == []
 
 
 @pytest.mark.parametrize(

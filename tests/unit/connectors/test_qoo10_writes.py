@@ -9,15 +9,44 @@ import httpx
 import pytest
 from qoo10_fakes import SETTINGS, load, make_connector
 
-from juchu.connectors.base import ConnectorError, Outcome, ShipmentReport, StockLevel
+from juchu.connectors.base import ConnectorError, Outcome, ReportLine, ShipmentReport, StockLevel
 
 SHIP = "ShippingBasic.SetSendingInfo"
 CHECK = "ShippingBasic.SetSellerCheckYN_V2"
 LOOKUP = "ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2"
+#: Cart 510000001 of shipping_open.json: orderNo 1062428737 is tea-01 option tea-01-100g ×2, 1062428738 tea-03 ×1.
+SENCHA, MATCHA = ReportLine("tea-01", "tea-01-100g", 2), ReportLine("tea-03", "", 1)
 
 
 def _report(key="r1", tracking=("600000000014",), carrier="1029", lines="1062428737,1062428738") -> ShipmentReport:
     return ShipmentReport(key, "510000001", lines, carrier, date(2025, 4, 2), tracking)
+
+
+def _part(part: int, tracking: str, *lines: ReportLine) -> ShipmentReport:
+    """One part of cart 510000001, split across warehouses, carrying ``lines``."""
+    return ShipmentReport(
+        f"r1-{part}", "510000001", "1062428737,1062428738", "1029", date(2025, 4, 2), (tracking,), part, lines
+    )
+
+
+def _held_tracking(fake, rows=None) -> dict[str, str]:
+    """Make ``fake`` keep what SetSendingInfo sends per orderNo (returned, live) and answer the by-orderNo look-up
+    with the recorded row (or ``rows``) and the tracking number it holds."""
+    recorded = rows or load("shipping_open.json")["ResultObject"]
+    by_no = {str(row["orderNo"]): row for row in recorded}
+    held: dict[str, str] = {}
+
+    def send(fields):
+        held[fields["OrderNo"]] = fields["TrackingNo"]
+        return httpx.Response(200, json=load("ok.json"))
+
+    def look_up(fields):
+        row = by_no[fields["OrderNo"]] | {"trackingNo": held.get(fields["OrderNo"], "")}
+        return httpx.Response(200, json={"ResultCode": 0, "ResultMsg": "SUCCESS", "ResultObject": [row]})
+
+    fake.on(SHIP, send)
+    fake.on(LOOKUP, look_up)
+    return held
 
 
 def test_the_key_is_made_once_with_the_api_key_and_sent_as_the_certification_header():
@@ -118,6 +147,93 @@ def test_shipping_report_sends_each_line_with_the_carrier_name_and_first_trackin
         ("1062428737", "JapanPost", "600000000014"),
         ("1062428738", "JapanPost", "600000000014"),
     ]
+
+
+def test_an_unsplit_report_sends_every_line_without_reading_them():
+    fake, _clock, connector = make_connector()
+    fake.on(SHIP, "ok.json")
+
+    (result,) = connector.report_shipments([_report()])
+
+    assert (result.outcome, result.data) == (
+        Outcome.ACCEPTED,
+        {"carrier": "JapanPost", "tracking_number": "600000000014"},
+    )
+    assert [f["OrderNo"] for f in fake.calls(SHIP)] == ["1062428737", "1062428738"]
+    assert fake.calls(LOOKUP) == []
+
+
+def test_each_part_of_a_split_cart_is_sent_on_its_own_order_nos_so_each_holds_its_parcels_tracking_number():
+    fake, _clock, connector = make_connector()
+    held = _held_tracking(fake)
+
+    first, second = connector.report_shipments([_part(1, "600000000014", SENCHA), _part(2, "600000000022", MATCHA)])
+
+    assert [(r.key, r.outcome, r.data.get("order_nos")) for r in (first, second)] == [
+        ("r1-1", Outcome.ACCEPTED, "1062428737"),
+        ("r1-2", Outcome.ACCEPTED, "1062428738"),
+    ]
+    assert held == {"1062428737": "600000000014", "1062428738": "600000000022"}
+    assert [f["OrderNo"] for f in fake.calls(SHIP)] == ["1062428737", "1062428738"]
+
+
+def test_a_resent_part_overwrites_only_its_own_order_nos_even_once_they_shipped():
+    fake, _clock, connector = make_connector()
+    held = _held_tracking(fake)
+    connector.report_shipments([_part(1, "600000000014", SENCHA), _part(2, "600000000022", MATCHA)])
+
+    (again,) = connector.report_shipments([_part(1, "600000000030", SENCHA)])
+
+    assert (again.outcome, again.data["order_nos"]) == (Outcome.ACCEPTED, "1062428737")
+    assert held == {"1062428737": "600000000030", "1062428738": "600000000022"}
+    assert [f["OrderNo"] for f in fake.calls(SHIP)] == ["1062428737", "1062428738", "1062428737"]
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        (ReportLine("tea-01", "tea-01-200g", 1), "tea-01 (オプション tea-01-200g)"),
+        (ReportLine("tea-03", "tea-03-30g", 1), "tea-03 (オプション tea-03-30g)"),
+        (ReportLine("tea-99", "", 1), "tea-99"),
+        (ReportLine("1100000003", "", 1), "1100000003"),  # the Qoo10 item code, while the seller set tea-03
+    ],
+    ids=["another-option", "an-option-of-an-item-without", "unknown-item", "qoo10-item-code"],
+)
+def test_a_part_naming_a_line_the_cart_lacks_is_rejected_and_nothing_is_sent(line, named):
+    fake, _clock, connector = make_connector()
+    held = _held_tracking(fake)
+
+    (result,) = connector.report_shipments([_part(2, "600000000022", MATCHA, line)])
+
+    assert (result.key, result.outcome, result.code) == ("r1-2", Outcome.REJECTED, "UNKNOWN_LINE")
+    assert result.message == (
+        f"Qoo10 のカート 510000001 (注文番号 1062428737, 1062428738) に商品 {named} の明細がないため出荷通知できません"
+    )
+    assert held == {}
+    assert fake.calls(SHIP) == []
+
+
+def test_a_part_is_matched_on_the_qoo10_item_code_when_the_seller_set_no_item_code():
+    rows = load("shipping_open.json")["ResultObject"]
+    rows[1]["sellerItemCode"] = ""
+    fake, _clock, connector = make_connector()
+    held = _held_tracking(fake, rows)
+
+    (result,) = connector.report_shipments([_part(2, "600000000022", ReportLine("1100000003", "", 1))])
+
+    assert result.outcome is Outcome.ACCEPTED
+    assert held == {"1062428738": "600000000022"}
+
+
+def test_a_part_whose_lines_cannot_be_read_now_is_retried_and_nothing_is_sent():
+    fake, _clock, connector = make_connector()
+    fake.on(SHIP, "ok.json")
+    fake.on(LOOKUP, "error_503.html")
+
+    (result,) = connector.report_shipments([_part(2, "600000000022", MATCHA)])
+
+    assert (result.outcome, result.code) == (Outcome.RETRY, "HTTP_503")
+    assert fake.calls(SHIP) == []
 
 
 def test_a_refused_resend_is_accepted_when_qoo10_already_holds_that_tracking_number():

@@ -217,10 +217,66 @@ def test_confirm_shipment_ships_the_order_and_the_same_reference_edits_it(client
 
     assert (first, again, more) == (204, 204, 400)
     assert snapshot["status"] == "Shipped"
+    ordered = [
+        {"orderItemId": i["OrderItemId"], "sellerSku": i["SellerSKU"], "quantity": i["QuantityOrdered"]}
+        for i in snapshot["order"]["items"]
+    ]
     assert snapshot["shipments"] == [
-        {"packageReferenceId": "1", "carrier": "Japan Post", "trackingNumbers": ["998877"], "shipDate": "2026-03-03"}
+        {
+            "packageReferenceId": "1",
+            "carrier": "Japan Post",
+            "trackingNumbers": ["998877"],
+            "shipDate": "2026-03-03",
+            "items": ordered,
+        }
     ]
     assert (summary["shipped"], summary["shipmentWrites"], summary["duplicateTracking"]) == (1, 2, [])
+
+
+def test_a_split_shipment_is_one_package_per_reference_each_with_its_items_and_tracking_number(
+    client: TestClient, mall: Mall
+) -> None:
+    auth = _token(client)
+    (number,) = _create(client, 1, paymentMix={"Other": 1})
+    first = mall.orders[number]["items"][0]
+    mall.orders[number]["items"] = [
+        {**first, "OrderItemId": "11111111111111", "SellerSKU": "tea-01-100g", "QuantityOrdered": 2},
+        {**first, "OrderItemId": "22222222222222", "SellerSKU": "tea-03", "QuantityOrdered": 1},
+    ]
+
+    part1 = _confirm(client, auth, number, orderItems=[{"orderItemId": "11111111111111", "quantity": 2}])
+    halfway = client.get(f"/_sandbox/amazon/orders/{number}").json()["status"]
+    matcha = [{"orderItemId": "22222222222222", "quantity": 1}]
+    part2 = _confirm(client, auth, number, ref="2", trackingNumber="223344", orderItems=matcha)
+    again = _confirm(client, auth, number, ref="2", trackingNumber="998877", orderItems=matcha)
+    snapshot = client.get(f"/_sandbox/amazon/orders/{number}").json()
+    summary = client.get("/_sandbox/amazon/summary").json()
+
+    assert (part1, part2, again) == (204, 204, 204)
+    assert (halfway, snapshot["status"]) == ("PartiallyShipped", "Shipped")
+    assert [(s["packageReferenceId"], s["trackingNumbers"], s["items"]) for s in snapshot["shipments"]] == [
+        ("1", ["112233445566"], [{"orderItemId": "11111111111111", "sellerSku": "tea-01-100g", "quantity": 2}]),
+        ("2", ["998877"], [{"orderItemId": "22222222222222", "sellerSku": "tea-03", "quantity": 1}]),
+    ]
+    assert [i["QuantityShipped"] for i in snapshot["order"]["items"]] == [2, 1]
+    counts = (summary["shipped"], summary["packages"], summary["shipmentWrites"], summary["duplicateTracking"])
+    assert counts == (1, 2, 3, [])
+
+
+def test_packages_are_listed_in_reference_number_order(client: TestClient, mall: Mall) -> None:
+    auth = _token(client)
+    (number,) = _create(client, 1, paymentMix={"Other": 1})
+    first = mall.orders[number]["items"][0]
+    mall.orders[number]["items"] = [{**first, "QuantityOrdered": 10}]
+    one = [{"orderItemId": first["OrderItemId"], "quantity": 1}]
+
+    sent = [
+        _confirm(client, auth, number, ref=ref, trackingNumber=f"7{ref}", orderItems=one) for ref in ("10", "2", "1")
+    ]
+
+    shipments = client.get(f"/_sandbox/amazon/orders/{number}").json()["shipments"]
+    assert sent == [204, 204, 204]
+    assert [s["packageReferenceId"] for s in shipments] == ["1", "2", "10"]
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,25 @@ def test_seller_check_payment_and_shipping_move_the_status_and_a_resend_overwrit
     assert (summary["shipped"], summary["duplicateTracking"], summary["shipmentWrites"]) == (1, [], 2)
 
 
+def test_each_line_of_a_cart_keeps_its_own_tracking_number_so_a_split_cart_shows_both_parcels(world):
+    mall, client = world
+    client.post("/_sandbox/qoo10/orders", json={"count": 10, "seed": 6, "paymentMix": {"クレジットカード": 1}})
+    number, order_nos = next((str(p), [str(n) for n in nos]) for p, nos in mall.packs.items() if len(nos) >= 2)
+    key = _key(client)
+
+    for order_no, tracking in ((order_nos[0], "600000000014"), (order_nos[1], "600000000022")):
+        sent = _call(
+            client, key, "ShippingBasic.SetSendingInfo", OrderNo=order_no, ShippingCorp="JapanPost", TrackingNo=tracking
+        )
+        assert sent["ResultCode"] == 0
+
+    snapshot = client.get(f"/_sandbox/qoo10/orders/{number}").json()
+    held = {str(row["orderNo"]): row["trackingNo"] for row in snapshot["order"]["rows"]}
+    assert {n: held[n] for n in order_nos[:2]} == {order_nos[0]: "600000000014", order_nos[1]: "600000000022"}
+    assert [s["trackingNumbers"] for s in snapshot["shipments"]] == [["600000000014", "600000000022"]]
+    assert client.get("/_sandbox/qoo10/summary").json()["duplicateTracking"] == []
+
+
 def test_stock_goes_down_with_orders_and_is_set_by_option_name_and_value_or_seller_code(world):
     _mall, client = world
     client.post("/_sandbox/qoo10/orders", json={"count": 3, "seed": 5})

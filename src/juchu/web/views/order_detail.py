@@ -64,7 +64,7 @@ def _next_step(order: Order) -> str:
 
 def _context(order: Order) -> dict[str, Any]:
     labels = tag_labels()
-    packages = list(order.packages.prefetch_related("lines__product").all())
+    packages = list(order.packages.select_related("warehouse", "split_from").prefetch_related("lines__product").all())
     shipments = []
     for package in packages:
         shipment = getattr(package, "shipment", None)
@@ -89,7 +89,9 @@ def _context(order: Order) -> dict[str, Any]:
         "next_step": _next_step(order),
         "events": list(order.events.order_by("-at", "-id")[:300]),
         "shipments": shipments,
-        "requests": list(order.shipment_requests.order_by("created_at")) if hasattr(order, "shipment_requests") else [],
+        "requests": list(order.shipment_requests.select_related("warehouse").order_by("created_at", "id"))
+        if hasattr(order, "shipment_requests")
+        else [],
         "mails": list(order.mails.all()),
         "failed_effects": list(order.effects.filter(state=EffectState.FAILED.value)),
         "pending_effects": list(order.effects.filter(state=EffectState.PENDING.value).exclude(last_error="")),

@@ -6,8 +6,9 @@
   pages; getOrderAddress; getOrderBuyerInfo); those reads are kept in memory per ``LastUpdateDate``, so an order
   that did not change is not read again by the next sync.
 * ``confirm``: Amazon has no confirmation call; every number is accepted with a note.
-* ``report_shipments``: confirmShipment with ``packageReferenceId`` 1: sending it again edits the same package,
-  so a report whose answer was lost is never recorded twice.
+* ``report_shipments``: confirmShipment with ``packageReferenceId`` = the report's part (1 unless Juchu split the
+  package across warehouses, 分割出荷): sending a part again edits the same package, so a report whose answer was
+  lost is never recorded twice, and a second part adds a package with its own items and tracking number.
 * ``cancel``: Orders v0 has no seller cancel for MFN orders: REJECTED (cancel in Seller Central).
 * ``push_stock``: one patchListingsItem per SKU; SKUs FBA holds (FBA inventory summaries) are refused per item.
 * ``read_stock``: one getListingsItem per SKU (``includedData=fulfillmentAvailability``), the ``DEFAULT``
@@ -227,7 +228,8 @@ class AmazonConnector:
         )
 
     def report_shipments(self, batch: Sequence[ShipmentReport]) -> list[ItemResult]:
-        """confirmShipment per report (package 1, every item): sending it again edits the same package."""
+        """confirmShipment per report: package ``part`` with the report's lines (every item when it names none);
+        sending a part again edits that package."""
         return [self._report(report) for report in batch]
 
     def _report(self, report: ShipmentReport) -> ItemResult:
@@ -243,18 +245,25 @@ class AmazonConnector:
                     f"STATUS_{status}",
                     f"注文のステータスが {status} のため出荷通知できません",
                 )
-            items = [
-                (str(item.get("OrderItemId")), int(item.get("QuantityOrdered") or 0))
-                for item in self._items(number)
-                if isinstance(item, dict)
-            ]
+            order_items = [item for item in self._items(number) if isinstance(item, dict)]
+            items, unknown = wire.package_items(order_items, report.lines)
+            if unknown:
+                return ItemResult(
+                    report.key,
+                    Outcome.REJECTED,
+                    "UNKNOWN_LINE",
+                    f"注文 {number} に SKU {', '.join(unknown)} の明細がないため出荷通知できません",
+                )
+            if not items:
+                return ItemResult(report.key, Outcome.REJECTED, "NO_ITEMS", f"注文 {number} に出荷する明細がありません")
             tracking = report.tracking_numbers[0] if report.tracking_numbers else ""
             body = wire.confirm_shipment_body(
                 self.client.marketplace_id,
+                wire.package_reference(report.part),
                 report.carrier_code,
                 report.shipped_on,
                 tracking,
-                [(item_id, quantity) for item_id, quantity in items if quantity > 0],
+                items,
                 cod=raw.get("PaymentMethod") == "COD",
             )
             self.client.call(CONFIRM_SHIPMENT, "POST", f"{path}/shipmentConfirmation", body=body)
@@ -266,7 +275,8 @@ class AmazonConnector:
             if not exc.retryable:
                 return ItemResult(report.key, Outcome.REJECTED, exc.code, str(exc))
             return ItemResult(report.key, Outcome.RETRY, exc.code, str(exc))
-        data = {"package_reference_id": wire.PACKAGE_REFERENCE, "carrier_code": body["packageDetail"]["carrierCode"]}
+        package = body["packageDetail"]
+        data = {"package_reference_id": package["packageReferenceId"], "carrier_code": package["carrierCode"]}
         if len(report.tracking_numbers) > 1:
             data["note"] = (
                 "Amazon の出荷通知は1個口のみ: 追跡番号 " + ", ".join(report.tracking_numbers[1:]) + " は未送信"

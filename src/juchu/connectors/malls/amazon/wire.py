@@ -7,9 +7,11 @@ a code without an entry is sent as ``Other`` with the carrier's Japanese name as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
+
+from juchu.connectors.base import ReportLine
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -23,8 +25,6 @@ CARRIERS: dict[str, tuple[str, str]] = {
     "1006": ("Fukuyama Transporting", "福山通運"),
     "1029": ("Japan Post", "日本郵便"),  # RSL ships through Japan Post
 }
-#: The package every report is written to: Amazon edits a package when its reference id is sent again.
-PACKAGE_REFERENCE = "1"
 #: The statuses ``fetch_new_orders`` asks for: Pending/PendingAvailability are not paid yet, Shipped orders
 #: were shipped outside Juchu (or by Juchu, which knows already).
 IMPORT_STATUSES = ("Unshipped", "PartiallyShipped", "Canceled")
@@ -61,8 +61,43 @@ def ship_datetime(shipped_on: date) -> str:
     return wire_datetime(datetime.combine(shipped_on, time(12, 0), JST))
 
 
+def package_reference(part: int) -> str:
+    """The ``packageReferenceId`` of one part of a mall package: the part number, so a resent part edits its
+    own package and a second part adds one."""
+    return str(part)
+
+
+def package_items(
+    order_items: Sequence[Mapping[str, Any]], lines: Sequence[ReportLine]
+) -> tuple[list[tuple[str, int]], list[str]]:
+    """The (orderItemId, quantity) pairs of one package, and the SKUs of ``lines`` that no order item has.
+
+    No lines: every item at its ``QuantityOrdered``. Otherwise the items whose SellerSKU a line names, at the
+    line's quantity capped at ``QuantityOrdered`` (an SKU on several items fills them in order).
+    """
+    ordered = [
+        (str(item.get("OrderItemId")), str(item.get("SellerSKU") or "").strip(), int(item.get("QuantityOrdered") or 0))
+        for item in order_items
+    ]
+    if not lines:
+        return [(item_id, quantity) for item_id, _sku, quantity in ordered if quantity > 0], []
+    wanted: dict[str, int] = {}
+    for line in lines:
+        sku = line.mall_item_id.strip()
+        wanted[sku] = wanted.get(sku, 0) + line.quantity
+    known = {sku for _item_id, sku, _quantity in ordered}
+    items: list[tuple[str, int]] = []
+    for item_id, sku, quantity in ordered:
+        taken = min(wanted.get(sku, 0), quantity)
+        if taken > 0:
+            items.append((item_id, taken))
+            wanted[sku] -= taken
+    return items, [sku for sku in wanted if sku not in known]
+
+
 def confirm_shipment_body(
     marketplace_id: str,
+    package_reference_id: str,
     carrier_code: str,
     shipped_on: date,
     tracking_number: str,
@@ -70,10 +105,10 @@ def confirm_shipment_body(
     *,
     cod: bool,
 ) -> dict[str, Any]:
-    """confirmShipment for package :data:`PACKAGE_REFERENCE` holding ``items`` (orderItemId, quantity)."""
+    """confirmShipment for package ``package_reference_id`` holding ``items`` (orderItemId, quantity)."""
     code, name = carrier(carrier_code)
     package: dict[str, Any] = {
-        "packageReferenceId": PACKAGE_REFERENCE,
+        "packageReferenceId": package_reference_id,
         "carrierCode": code,
         "trackingNumber": tracking_number,
         "shipDate": ship_datetime(shipped_on),

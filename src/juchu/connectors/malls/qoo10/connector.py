@@ -2,7 +2,8 @@
 
 One Juchu order is one Qoo10 cart (``packNo``); its lines are the cart's ``orderNo`` s. Qoo10's writes act on
 one ``orderNo`` each, so confirming, reporting and cancelling a cart send one call per line; the cart's
-answer is ACCEPTED when every line went through (or already was in the wanted state).
+answer is ACCEPTED when every line went through (or already was in the wanted state). A shipment that carries
+part of the cart (分割出荷) is reported on the ``orderNo`` s of its own lines only.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class Qoo10Connector:
         return results
 
     def report_shipments(self, batch: Sequence[ShipmentReport]) -> list[ItemResult]:
-        """SetSendingInfo for each line of the cart (``mall_package_id`` lists its orderNos).
+        """SetSendingInfo for each line of the cart (``mall_package_id`` lists its orderNos); for a part of a
+        split cart (``report.lines``), only for the orderNos whose item and option one of its lines names.
 
         Idempotent: SetSendingInfo overwrites the line's carrier and tracking number, and a refused resend
         (e.g. the line is already 配送完了) counts as done when Qoo10 already holds that tracking number.
@@ -136,14 +138,22 @@ class Qoo10Connector:
             if not report.tracking_numbers:
                 results.append(ItemResult(report.key, Outcome.REJECTED, "NO_TRACKING", "お問い合わせ番号がありません"))
                 continue
-            order_nos = [n for n in report.mall_package_id.split(",") if n.strip()]
+            order_nos = [n.strip() for n in report.mall_package_id.split(",") if n.strip()]
             if not order_nos:
                 results.append(
                     ItemResult(report.key, Outcome.REJECTED, "NO_LINES", "Qoo10 の注文番号 (orderNo) がありません")
                 )
                 continue
+            data: dict[str, str] = {}
+            if report.lines:
+                chosen = self._order_nos_of_lines(report, order_nos)
+                if isinstance(chosen, ItemResult):
+                    results.append(chosen)
+                    continue
+                order_nos = chosen
+                data["order_nos"] = ",".join(order_nos)
             tracking = report.tracking_numbers[0]
-            data = {"carrier": carrier, "tracking_number": tracking}
+            data |= {"carrier": carrier, "tracking_number": tracking}
             if len(report.tracking_numbers) > 1:
                 data["note"] = "Qoo10 は注文番号ごとにお問い合わせ番号を1つだけ保持するため、先頭の番号を送りました"
             fields = {"ShippingCorp": carrier, "TrackingNo": tracking}
@@ -186,6 +196,39 @@ class Qoo10Connector:
         return read_levels(self.client, skus)
 
     # ---- helpers -----------------------------------------------------------------------------------
+
+    def _order_nos_of_lines(self, report: ShipmentReport, order_nos: Sequence[str]) -> list[str] | ItemResult:
+        """The orderNos among ``order_nos`` whose item and option one of ``report.lines`` names; an ItemResult when
+        a line names none of them or a line cannot be read.
+
+        Each orderNo is read on its own: a cart search (``Rows.carts``) stops at the open lines once it found some
+        of the cart, so it would miss the lines of a part already shipped when that part is sent again.
+        """
+        names: dict[str, tuple[str, str]] = {}
+        for order_no in order_nos:
+            try:
+                rows = self.rows.by_order_no(order_no)
+            except Qoo10ApiError as exc:
+                return ItemResult(report.key, Outcome.REJECTED, exc.code, f"注文番号 {order_no}: {exc.result_msg}")
+            except ConnectorError as exc:
+                if not exc.retryable:
+                    raise
+                return ItemResult(report.key, Outcome.RETRY, exc.code, str(exc))
+            for row in rows:
+                if mapping.order_no_of(row) == order_no:
+                    names[order_no] = mapping.line_name(row)
+        wanted = [(line.mall_item_id.strip(), line.mall_variant_id.strip()) for line in report.lines]
+        missing = [name for name in dict.fromkeys(wanted) if name not in names.values()]
+        if missing:
+            described = ", ".join(f"{item} (オプション {option})" if option else item for item, option in missing)
+            return ItemResult(
+                report.key,
+                Outcome.REJECTED,
+                "UNKNOWN_LINE",
+                f"Qoo10 のカート {report.mall_order_number} (注文番号 {', '.join(order_nos)}) に"
+                f"商品 {described} の明細がないため出荷通知できません",
+            )
+        return [order_no for order_no in order_nos if names.get(order_no) in wanted]
 
     def _each_line(
         self,

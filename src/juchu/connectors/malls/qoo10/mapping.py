@@ -219,8 +219,21 @@ def to_mall_order(number: str, rows: list[dict[str, Any]]) -> MallOrder:
     )
 
 
+def line_name(row: dict[str, Any]) -> tuple[str, str]:
+    """(mall item id, mall variant id) of a row, as its imported line is named; ("", "") when unreadable."""
+    r = _Row("", row)
+    try:
+        return _item_of(r), r.text("optionCode")
+    except MappingError:
+        return "", ""
+
+
+def _item_of(r: _Row) -> str:
+    return r.text("sellerItemCode") or r.text("itemCode")
+
+
 def _line(r: _Row) -> MallLine:
-    item = r.text("sellerItemCode") or r.text("itemCode")
+    item = _item_of(r)
     if not item:
         raise r.fail("sellerItemCode", "と itemCode が空です")
     quantity = r.amount("orderQty")
