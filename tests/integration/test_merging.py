@@ -9,7 +9,7 @@ import pytest
 from juchu.domain.errors import DomainError
 from juchu.domain.status import OrderStatus, PackageStatus
 from juchu.fulfillment.models import RequestState, Shipment, ShipmentRequest
-from juchu.orders import actions, merging
+from juchu.orders import actions, merge_actions, merging
 from juchu.orders.models import Order, OrderEvent, OrderTag
 from juchu.orders.models import Package as PackageRow
 from juchu.runtime.models import Lease
@@ -75,7 +75,7 @@ def test_merged_orders_ship_in_one_request_and_each_gets_its_own_shipment_report
     mall, warehouse = fakes
     two_candidates(world, fakes, clock)
 
-    primary = merging.merge_orders([order("700-2").pk, order("700-1").pk], OPERATOR, clock.now)
+    primary = merge_actions.merge_orders([order("700-2").pk, order("700-1").pk], OPERATOR, clock.now)
     pay_both(fakes, clock)
 
     assert primary == "700-1"
@@ -110,7 +110,7 @@ def test_merged_orders_ship_in_one_request_and_each_gets_its_own_shipment_report
 def test_the_primary_waits_for_its_partner_and_names_it(world, fakes, clock):
     mall, warehouse = fakes
     two_candidates(world, fakes, clock)
-    merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+    merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
 
     mall.pay("700-1", clock.now)
     for _ in range(3):
@@ -126,9 +126,9 @@ def test_the_primary_waits_for_its_partner_and_names_it(world, fakes, clock):
 def test_a_merge_undone_before_the_request_gives_two_separate_requests(world, fakes, clock):
     _mall, warehouse = fakes
     two_candidates(world, fakes, clock)
-    merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+    merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
 
-    apart = merging.unmerge(order("700-2").pk, OPERATOR, clock.now)
+    apart = merge_actions.unmerge(order("700-2").pk, OPERATOR, clock.now)
     pay_both(fakes, clock)
 
     assert apart == ["700-1", "700-2"]
@@ -141,11 +141,11 @@ def test_a_merge_undone_before_the_request_gives_two_separate_requests(world, fa
 
 def test_unmerge_is_refused_once_the_request_was_sent(world, fakes, clock):
     two_candidates(world, fakes, clock)
-    merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+    merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
     pay_both(fakes, clock)
 
     with pytest.raises(DomainError) as refused:
-        merging.unmerge(order("700-1").pk, OPERATOR, clock.now)
+        merge_actions.unmerge(order("700-1").pk, OPERATOR, clock.now)
 
     assert str(refused.value) == "同梱の出荷依頼は送信済みのため解除できません (注文 700-1: 出荷作業中)"
     assert PackageRow.objects.filter(merged_into__isnull=False).count() == 1
@@ -161,7 +161,7 @@ def test_merge_is_refused_for_different_addresses(world, fakes, clock, second, r
     two_candidates(world, fakes, clock, **second)
 
     with pytest.raises(DomainError) as refused:
-        merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+        merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
 
     assert str(refused.value) == reason
     assert tags("700-1") == tags("700-2") == set()
@@ -199,7 +199,7 @@ def test_merge_is_refused_across_shops(world, fakes, clock):
     )
 
     with pytest.raises(DomainError) as refused:
-        merging.merge_orders([first.pk, twin.pk], OPERATOR, clock.now)
+        merge_actions.merge_orders([first.pk, twin.pk], OPERATOR, clock.now)
 
     assert str(refused.value) == "注文 700-1 と 900-1 はショップが違います"
 
@@ -215,7 +215,7 @@ def test_merge_is_refused_after_the_request_was_sent(world, fakes, clock):
 
     assert "merge_candidate" not in tags("700-2")
     with pytest.raises(DomainError) as refused:
-        merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+        merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
     assert str(refused.value) == "注文 700-1 は出荷依頼を送信済みです (出荷作業中)"
 
 
@@ -228,7 +228,7 @@ def test_an_order_cancelled_at_the_mall_leaves_the_merge_before_the_request(worl
     place(mall, clock, "700-3", item="item-c")
     sweep(clock, minutes=31)
     sweep(clock, seconds=2)
-    merging.merge_orders([order(n).pk for n in ("700-1", "700-2", "700-3")], OPERATOR, clock.now)
+    merge_actions.merge_orders([order(n).pk for n in ("700-1", "700-2", "700-3")], OPERATOR, clock.now)
 
     mall.cancel_as_buyer("700-1", clock.now)  # the primary
     sweep(clock, seconds=2)
@@ -249,7 +249,7 @@ def test_an_order_cancelled_at_the_mall_leaves_the_merge_before_the_request(worl
 def test_an_operator_cancel_of_one_of_two_merged_orders_undoes_the_merge(world, fakes, clock):
     _mall, warehouse = fakes
     two_candidates(world, fakes, clock)
-    merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+    merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
 
     actions.cancel_order(order("700-1").pk, OPERATOR, clock.now, "購入者の依頼")
     pay_both(fakes, clock)
@@ -271,7 +271,7 @@ def test_a_shop_that_stops_merge_candidates_holds_them_at_awaiting_check_until_m
     assert order("700-2").status == S.AWAITING_CHECK.value
     assert warehouse.accepted_requests() == []
 
-    merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+    merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
     for _ in range(3):
         sweep(clock, seconds=2)
 
@@ -291,7 +291,7 @@ def test_the_default_shop_only_marks_candidates_and_ships_them_apart(world, fake
 
 def test_merged_package_rides_without_a_request_of_its_own(world, fakes, clock):
     two_candidates(world, fakes, clock)
-    merging.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
+    merge_actions.merge_orders([order("700-1").pk, order("700-2").pk], OPERATOR, clock.now)
     fakes[0].pay("700-2", clock.now)
     for _ in range(2):
         sweep(clock, seconds=2)

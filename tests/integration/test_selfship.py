@@ -241,7 +241,7 @@ def test_the_issue_command_on_an_unknown_warehouse_is_a_clear_error(db) -> None:
 def test_a_merged_box_from_the_own_warehouse_carries_every_orders_items_and_a_note_per_order(
     own, fakes, clock, tmp_path
 ) -> None:
-    from juchu.orders import merging
+    from juchu.orders import merge_actions
 
     mall, _rsl = fakes
     warehouse = own["own"]
@@ -251,7 +251,7 @@ def test_a_merged_box_from_the_own_warehouse_carries_every_orders_items_and_a_no
         clock.advance(minutes=1)
     run_all(clock.advance(minutes=31))
     run_all(clock.advance(seconds=2))
-    merging.merge_orders([Order.objects.get(mall_order_number=n).pk for n in ("M-1", "M-2")], "op", clock.now)
+    merge_actions.merge_orders([Order.objects.get(mall_order_number=n).pk for n in ("M-1", "M-2")], "op", clock.now)
     for number in ("M-1", "M-2"):
         mall.pay(number, clock.now)
     for _ in range(3):

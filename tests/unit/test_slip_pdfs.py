@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 pytest.importorskip("reportlab", reason="reportlab is not installed (pip install 'reportlab>=4.0')")
 
+from juchu.fulfillment.slips import pdf as pdf_fonts
 from juchu.fulfillment.slips.model import Sender
 from juchu.fulfillment.slips.pdf import (
     DeliveryNote,
@@ -129,3 +132,31 @@ def test_a_note_renders_to_an_a4_image(tmp_path):
     header = image.read_bytes()[16:24]
     width, height = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
     assert (width, height) == (249, 351)  # A4 (210 × 297 mm) at 30 dpi, rounded up
+
+
+@pytest.mark.skipif(
+    shutil.which("pdffonts") is None or not any(Path(p).is_file() for p in pdf_fonts.GOTHIC_FILES),
+    reason="pdffonts (poppler-utils) or IPA Gothic (fonts-ipafont-gothic) is not installed",
+)
+def test_the_japanese_font_is_embedded_when_one_is_installed(tmp_path):
+    path = tmp_path / "note.pdf"
+    path.write_bytes(delivery_notes_pdf(SHOP, NOTES[:1]))
+
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+
+    # name type… encoding emb sub uni object ID: the Japanese fonts are embedded subsets, none is left to the viewer
+    rows = {line.split()[0]: line.split()[-5] for line in listing.splitlines()[2:]}
+    japanese = {name: emb for name, emb in rows.items() if name != "Helvetica"}  # reportlab's unused default
+    assert pdf_fonts.EMBEDDED and japanese, listing
+    assert all(emb == "yes" and "+" in name for name, emb in japanese.items()), listing
+
+
+@pytest.mark.parametrize("setting", ["/nonexistent/font.ttf", __file__], ids=["missing file", "not a font"])
+def test_an_unusable_font_setting_falls_back_to_the_named_cid_fonts(setting):
+    probe = "from juchu.fulfillment.slips import pdf; print(pdf.EMBEDDED, pdf.GOTHIC)"
+    env = {**os.environ, "JUCHU_PDF_FONT": setting}
+
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+
+    assert done.stdout.split() == ["False", "HeiseiKakuGo-W5"]
+    assert "JUCHU_PDF_FONT" in done.stderr

@@ -24,7 +24,7 @@ from juchu.domain.effects import EffectKind
 from juchu.domain.model import TagSource
 from juchu.domain.status import PackageStatus
 from juchu.fulfillment.models import Parcel, RequestState, Shipment, ShipmentRequest, Warehouse
-from juchu.orders import merging, writes
+from juchu.orders import merge_groups, writes
 from juchu.orders.locking import lock_orders
 from juchu.orders.models import Order, OrderEvent
 from juchu.orders.models import Package as PackageRow
@@ -93,7 +93,7 @@ def _record(request: ShipmentRequest, result: ShipmentResult, now: datetime, eve
         _shipped(request, result, now, events)
     elif result.status is ResultStatus.UNSHIPPABLE:
         # 同梱: the box cannot ship, so neither can any order riding on it.
-        riding = merging.riders([request.package_id]).get(request.package_id, [])
+        riding = merge_groups.riders([request.package_id]).get(request.package_id, [])
         for package_id, order_id in [(request.package_id, request.order_id), *riding]:
             changed = PackageRow.objects.filter(id=package_id, shipment_status=PackageStatus.ACCEPTED.value).update(
                 shipment_status=PackageStatus.UNSHIPPABLE.value
@@ -126,7 +126,7 @@ def _shipped(request: ShipmentRequest, result: ShipmentResult, now: datetime, ev
     _ship_package(request, request.package_id, request.order_id, result, now, events)
     # 同梱: every order riding on the request gets its own shipment (same carrier, date and tracking numbers),
     # hence its own mall report and shipping mail, and moves to 全出荷済 → 完了 on its own.
-    for package_id, order_id in merging.riders([request.package_id]).get(request.package_id, ()):
+    for package_id, order_id in merge_groups.riders([request.package_id]).get(request.package_id, ()):
         _ship_package(request, package_id, order_id, result, now, events)
         Order.objects.filter(pk=order_id).update(due_at=now)
 

@@ -3,7 +3,7 @@
 Everything is read again from the requests, packages and lines each time, so every file of a batch can be
 regenerated at any time and says the same (an order in 出荷作業中 can no longer be edited).
 
-A merged box (同梱, ``juchu.orders.merging``) is one request carrying the packages riding on it: its slip lists
+A merged box (同梱, ``juchu.orders.merge_groups``) is one request carrying the packages riding on it: its slip lists
 every order's items (and the sum of their 代金引換 amounts), the picking list every order's lines, and each
 order keeps its own delivery note.
 """
@@ -32,7 +32,7 @@ from juchu.fulfillment.slips import (
     write_yupri,
 )
 from juchu.fulfillment.slips.pdf import DeliveryNote, NoteLine, delivery_notes_pdf, picking_list_pdf
-from juchu.orders import merging
+from juchu.orders import merge_groups
 from juchu.orders.models import Order, OrderLine
 from juchu.orders.models import Package as PackageRow
 from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping
@@ -67,7 +67,7 @@ def _load(request_ids: Sequence[int]) -> _Loaded:
         ShipmentRequest.objects.filter(pk__in=request_ids).select_related("order__shop", "package").order_by("id")
     )
     package_ids = [r.package_id for r in requests]
-    riding = merging.riders(package_ids)
+    riding = merge_groups.riders(package_ids)
     rider_rows = {
         p.pk: p
         for p in PackageRow.objects.filter(id__in=[pid for group in riding.values() for pid, _o in group])

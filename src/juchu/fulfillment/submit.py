@@ -31,7 +31,7 @@ from juchu.domain.effects import EffectKind, retry_delay_seconds
 from juchu.domain.model import Address, TagSource
 from juchu.domain.status import OrderStatus, PackageStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
-from juchu.orders import merging, writes
+from juchu.orders import merge_groups, writes
 from juchu.orders.locking import lock_orders
 from juchu.orders.models import Order, OrderEvent
 from juchu.orders.models import Package as PackageRow
@@ -104,7 +104,7 @@ def _payloads(requests: list[ShipmentRequest]) -> list[ShipmentRequestData]:
     package_ids = [r.package_id for r in requests]
     packages = {p.pk: p for p in PackageRow.objects.filter(id__in=package_ids).select_related("order__shop")}
     # 同梱: the packages riding on a request put their lines, amounts and order numbers into it.
-    riders = merging.riders(package_ids)
+    riders = merge_groups.riders(package_ids)
     carried_by = {pid: into for into, riding in riders.items() for pid, _oid in riding}
     riding_orders = {
         o.pk: o for o in Order.objects.filter(id__in=[oid for riding in riders.values() for _p, oid in riding])

@@ -18,7 +18,7 @@ from juchu.domain.model import TagSource
 from juchu.domain.pipeline import NOT_OVERRIDABLE
 from juchu.domain.status import CANCELLABLE_AT_ONCE, EDITABLE, OrderStatus, PackageStatus
 from juchu.domain.tags import SYSTEM_TAGS
-from juchu.orders import merging, search, writes
+from juchu.orders import merge_actions, search, writes
 from juchu.orders.advance import advance_orders
 from juchu.orders.models import Order, OrderEvent, OrderTag, RemovedTag
 from juchu.orders.models import Package as PackageRow
@@ -129,7 +129,7 @@ def cancel_order(
         events: list[OrderEvent] = []
         if status in CANCELLABLE_AT_ONCE:
             # 同梱: out of its merge first, so that a new primary's request is made before this one is dropped.
-            events += merging.detach([order.pk], now, "キャンセルされたため", actor)
+            events += merge_actions.detach([order.pk], now, "キャンセルされたため", actor)
             events += writes.drop_unsent_requests([order.pk], now)
             events += writes.release_allocations([order.pk], now)
             order.refresh_from_db(fields=["version", "allocated"])

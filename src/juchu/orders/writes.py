@@ -268,7 +268,7 @@ def create_requests(package_ids: Sequence[int], now: datetime) -> list[tuple]:
     if not package_ids:
         return []
     events: list[tuple] = []
-    # 同梱: a package merged into another order's package rides on that package's request (orders/merging.py).
+    # 同梱: a package merged into another order's package rides on that package's request (orders/merge_groups.py).
     riding = list(
         where_in(PackageRow.objects.filter(merged_into__isnull=False), "id", package_ids).values_list(
             "id", "order_id", "merged_into__order__mall_order_number"

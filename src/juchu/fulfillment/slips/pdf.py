@@ -1,15 +1,21 @@
 """Picking list (ピッキングリスト) and delivery notes (納品書) as A4 PDF.
 
-Japanese text uses reportlab's built-in CID fonts (HeiseiKakuGo-W5, HeiseiMin-W3): no font file ships with
-Juchu, and the PDF names the font for the viewer to supply (Acrobat, Chrome, poppler and macOS do).
+Japanese text is set in a TrueType font embedded in the file (subset), so the paper prints the same on a PC
+without Japanese fonts: ``JUCHU_PDF_FONT`` / ``JUCHU_PDF_TITLE_FONT`` name .ttf files, else IPA Gothic and
+IPA Mincho are used where Debian's fonts-ipafont packages put them. Without any of them, reportlab's built-in
+CID fonts (HeiseiKakuGo-W5, HeiseiMin-W3) are named for the viewer to supply (Acrobat, Chrome, poppler and
+macOS do); :data:`EMBEDDED` says which it is.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -17,15 +23,56 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from juchu.fulfillment.slips.model import Sender
 
-GOTHIC = "HeiseiKakuGo-W5"
-MINCHO = "HeiseiMin-W3"
-for _font in (GOTHIC, MINCHO):
-    if _font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(_font))
+log = logging.getLogger("juchu.pdf")
+
+#: Where Debian (fonts-ipafont-gothic, fonts-ipafont-mincho, fonts-ipaexfont) and the alternatives link put them.
+GOTHIC_FILES = (
+    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+)
+MINCHO_FILES = (
+    "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
+    "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+    "/usr/share/fonts/truetype/fonts-japanese-mincho.ttf",
+)
+
+
+def _truetype(name: str, setting: str, candidates: Sequence[str]) -> str | None:
+    """Register the first usable TrueType file (the setting's, else a candidate) as ``name``; None if none is."""
+    chosen = os.environ.get(setting, "").strip()
+    for path in [chosen] if chosen else candidates:
+        if not Path(path).is_file():
+            if chosen:
+                log.warning("%s=%s is not a file; the PDFs name a font for the viewer to supply", setting, path)
+            continue
+        try:
+            pdfmetrics.registerFont(TTFont(name, path))
+        except TTFError as exc:  # an OpenType/CFF file, or not a font at all
+            log.warning("%s: %s cannot be embedded (%s); the PDFs name a font instead", setting, path, exc)
+            continue
+        return name
+    return None
+
+
+def _register_fonts() -> tuple[str, str, bool]:
+    """(text font, title font, embedded?), registered once per process."""
+    gothic = _truetype("JuchuGothic", "JUCHU_PDF_FONT", GOTHIC_FILES)
+    mincho = _truetype("JuchuMincho", "JUCHU_PDF_TITLE_FONT", MINCHO_FILES) or gothic
+    if gothic is not None and mincho is not None:
+        return gothic, mincho, True
+    for cid in ("HeiseiKakuGo-W5", "HeiseiMin-W3"):
+        if cid not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(cid))
+    return "HeiseiKakuGo-W5", "HeiseiMin-W3", False
+
+
+GOTHIC, MINCHO, EMBEDDED = _register_fonts()
 
 _BODY = ParagraphStyle("body", fontName=GOTHIC, fontSize=9, leading=12)
 _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8, leading=10)

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from juchu.domain.errors import DomainError
-from juchu.orders import actions, merging, queries, task_actions
+from juchu.orders import actions, merge_actions, queries, task_actions
 from juchu.orders.exports import export_orders
 from juchu.orders.models import Order, UpdateTask
 from juchu.web.auth import Role, has_role, viewer_required
@@ -108,7 +108,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 def _merge(request: HttpRequest, ids: list[int]) -> HttpResponse:
     """同梱: the selected orders together into one box (all or nothing, unlike the per-order actions)."""
     try:
-        primary = merging.merge_orders(ids, request.user.get_username(), timezone.now())
+        primary = merge_actions.merge_orders(ids, request.user.get_username(), timezone.now())
     except DomainError as exc:
         messages.error(request, f"同梱できません: {exc}")
     else:

@@ -17,7 +17,7 @@ from juchu.domain.effects import EffectState
 from juchu.domain.errors import DomainError, StaleOrder
 from juchu.domain.status import EDITABLE, OrderStatus
 from juchu.mail.carriers import tracking_url
-from juchu.orders import actions, merging
+from juchu.orders import actions, merge_actions, merging
 from juchu.orders.models import Order, OrderLine, Package
 from juchu.web.auth import operator_required, viewer_required
 from juchu.web.views.order_list import tag_labels
@@ -155,7 +155,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         partners = [int(v) for v in request.POST.getlist("with") if v.isdigit()]
         if not partners:
             raise actions.ActionRefused("同梱する受注を選んでください")
-        return merging.merge_orders([pk, *partners], actor, now, (pk, version) if version is not None else None)
+        return merge_actions.merge_orders([pk, *partners], actor, now, (pk, version) if version is not None else None)
 
     calls: dict[str, tuple[Callable[[], object], str | Callable[[object], str]]] = {
         "hold": (
@@ -175,7 +175,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         ),
         "merge": (merge, lambda primary: f"同梱しました (親: {primary})"),
         "unmerge": (
-            lambda: merging.unmerge(pk, actor, now, version),
+            lambda: merge_actions.unmerge(pk, actor, now, version),
             lambda numbers: f"同梱を解除しました ({'、'.join(numbers)})",  # type: ignore[arg-type]
         ),
     }
