@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Max
 
 from juchu.domain.model import OrderSnapshot
@@ -95,55 +96,84 @@ def apply_placements(
         .values_list("order_id", "top")
     )
     rows = {p.pk: p for p in PackageRow.objects.filter(id__in=[pid for c in moves.values() for pid, _g in c])}
-    outcomes: dict[int, SplitOutcome] = {}
+    # Plan every order first, then write in a few statements: a sweep may split hundreds of orders at once.
+    rerouted: dict[int | None, list[int]] = defaultdict(list)
+    parts: list[tuple[int, PackageRow, list[int], int]] = []  # (order, new package, its lines, warehouse)
+    events: dict[int, list[tuple]] = defaultdict(list)
     for order_id, changes in moves.items():
         own = warehouse_of[order_id]
-        created: list[int] = []
-        events: list[tuple] = []
         for package_id, groups in changes:
             row = rows[package_id]
             current = row.warehouse_id or own
             keep = current if current in groups else next(iter(groups))
             if keep != current:
-                row.warehouse_id = None if keep == own else keep
-                row.save(update_fields=["warehouse"])
+                rerouted[None if keep == own else keep].append(row.pk)
+            if len(groups) == 1:
+                events[order_id].append(_rerouted(order_id, now, names[own], names[keep], row))
             for warehouse, line_ids in groups.items():
                 if warehouse == keep:
                     continue
                 next_seq[order_id] = next_seq.get(order_id, 0) + 1
-                part = PackageRow.objects.create(
+                part = PackageRow(
                     order_id=order_id,
                     seq=next_seq[order_id],
                     warehouse_id=None if warehouse == own else warehouse,
                     split_from=row,
                     **{name: getattr(row, name) for name in _DESTINATION},
                 )
-                OrderLine.objects.filter(id__in=line_ids).update(package=part)
-                created.append(part.pk)
-                events.append(_event(order_id, now, names[warehouse], line_ids, part.seq))
-            if len(groups) == 1:
-                events.append(
-                    (
-                        order_id,
-                        now,
-                        "system",
-                        "package_rerouted",
-                        "",
-                        "",
-                        f"{names[own]} の在庫では揃わないため、送付先{row.seq} を {names[keep]} から出荷します",
-                        {"package": row.pk, "warehouse": keep},
-                    )
-                )
+                parts.append((order_id, part, line_ids, warehouse))
+                events[order_id].append(_event(order_id, now, names[warehouse], line_ids, part.seq))
+    for warehouse_id, package_ids in rerouted.items():
+        PackageRow.objects.filter(id__in=package_ids).update(warehouse_id=warehouse_id)
+    _create_parts([part for _o, part, _l, _w in parts])
+    _move_lines([(part.pk, line_id) for _o, part, line_ids, _w in parts for line_id in line_ids])
+    created: dict[int, list[int]] = defaultdict(list)
+    for order_id, part, _lines, _w in parts:
+        created[order_id].append(part.pk)
+    outcomes: dict[int, SplitOutcome] = {}
+    for order_id, changes in moves.items():
+        own = warehouse_of[order_id]
         used = sorted({w for _pid, groups in changes for w in groups}, key=lambda w: (w != own, w))
         at_own = {w for w in used if w in own_warehouses}
         then = AWAIT_BATCH if at_own == set(used) else SEND_AND_AWAIT_BATCH if at_own else SEND_REQUEST
-        if created:
+        if created[order_id]:
             explanation = f"{len(used)}つの倉庫 ({'・'.join(names[w] for w in used)}) に分けて出荷します。{then}"
         else:
             where = "・".join(names[w] for w in used)
             explanation = f"{where} から出荷します ({names[own]} の在庫では揃わないため)。{then}"
-        outcomes[order_id] = SplitOutcome(tuple(created), explanation, tuple(events))
+        outcomes[order_id] = SplitOutcome(tuple(created[order_id]), explanation, tuple(events[order_id]))
     return outcomes
+
+
+def _create_parts(parts: list[PackageRow]) -> None:
+    """Insert the new packages and learn their ids (one statement where the database returns them)."""
+    if connection.features.can_return_rows_from_bulk_insert:
+        PackageRow.objects.bulk_create(parts)
+    else:  # SQLite before 3.35 returns no ids
+        for part in parts:
+            part.save(force_insert=True)
+
+
+def _move_lines(moves: list[tuple[int, int]]) -> None:
+    """(package id, line id) pairs: each line now belongs to that package (one executemany)."""
+    if not moves:
+        return
+    table = connection.ops.quote_name(OrderLine._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET package_id = %s WHERE id = %s", moves)
+
+
+def _rerouted(order_id: int, now: datetime, own: str, to: str, row: PackageRow) -> tuple:
+    return (
+        order_id,
+        now,
+        "system",
+        "package_rerouted",
+        "",
+        "",
+        f"{own} の在庫では揃わないため、送付先{row.seq} を {to} から出荷します",
+        {"package": row.pk, "warehouse": to},
+    )
 
 
 def _event(order_id: int, now: datetime, warehouse: str, line_ids: Sequence[int], seq: int) -> tuple:
