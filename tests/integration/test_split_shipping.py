@@ -65,11 +65,14 @@ def test_an_order_neither_warehouse_can_fill_ships_in_two_parts_and_each_part_is
     assert (requests[packages[0].pk].warehouse_id, requests[packages[1].pk].warehouse_id) == (rsl.pk, own.pk)
     assert requests[packages[0].pk].state == RequestState.ACCEPTED.value  # the submit sweep sent it to RSL
     assert stock(rsl, "SKU-A") == (100_000, 2) and stock(own, "SKU-B") == (5, 1)
-    assert order.status == OrderStatus.AWAITING_SHIPMENT.value  # the own part waits for its batch
+    # and with a part at RSL the order is the warehouses' (no edit, no simple cancel); the own part waits
+    assert order.status == OrderStatus.SHIPPING.value
     assert order.explanation == (
-        "出荷待ち: 2つの倉庫 (RSL・自社倉庫) に分けて出荷します。"
-        "出荷依頼を送信し、自社出荷の出荷指示 (ファイル › 自社出荷) を待っています"
+        "出荷作業中: 一部の送付先を倉庫で出荷作業中です。"
+        "残りの送付先: 自社出荷の出荷指示 (ファイル › 自社出荷) を待っています"
     )
+    transitions = OrderEvent.objects.filter(order=order, kind="transition").values_list("reason", flat=True)
+    assert "倉庫が出荷依頼を受け付けました (送付先 1/2)" in list(transitions)
     split = OrderEvent.objects.get(order=order, kind="package_split")
     assert "送付先2" in split.reason and "自社倉庫" in split.reason
 
@@ -77,7 +80,7 @@ def test_an_order_neither_warehouse_can_fill_ships_in_two_parts_and_each_part_is
     issued = issue_batch(own, clock.advance(minutes=1), "tanaka")
     assert issued.issued == 1
     run_all(clock.advance(seconds=1))
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPING.value
+    assert Order.objects.get(pk=order.pk).explanation == "出荷作業中: 倉庫で出荷作業中です。出荷実績を待っています"
     rsl_api.ship(requests[packages[0].pk].request_id, trackings=1)
     run_all(clock.advance(minutes=6))
 
@@ -237,3 +240,55 @@ def test_the_order_page_shows_each_parts_warehouse(split_world, fakes, clock) ->
     assert '<dd class="package-warehouse">自社倉庫</dd>' in html
     assert "送付先1 から分割出荷" in html
     assert "2つの倉庫 (RSL・自社倉庫) に分けて出荷します。" in html
+
+
+def test_cancelling_a_split_order_withdraws_the_part_at_rsl_and_never_issues_the_other(
+    split_world, fakes, clock
+) -> None:
+    mall, _rsl = fakes
+    rsl, own = split_world["rsl"], split_world["own"]
+    mall.put(mall_order("S-7", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
+    run_all(clock.advance(seconds=1))
+    run_all(clock.advance(minutes=31))
+    order = Order.objects.get(mall_order_number="S-7")
+    assert order.status == OrderStatus.SHIPPING.value  # the RSL part is accepted, the own part waits
+
+    # an edit is refused now that a warehouse holds a part
+    line = order.lines.get(product__code="SKU-A")
+    with pytest.raises(actions.ActionRefused):
+        actions.edit_line_quantity(order.pk, line.pk, 2, "tanaka", clock.advance(seconds=1))
+
+    # when the operator cancels
+    outcome = actions.cancel_order(order.pk, "tanaka", clock.advance(seconds=1), reason="お客様都合")
+
+    # then the own part's request is dropped at once, and the RSL part's withdrawal is asked for
+    assert outcome == "withdrawal_requested"
+    own_request = ShipmentRequest.objects.get(order=order, warehouse=own)
+    assert own_request.state == RequestState.DROPPED.value
+    assert issue_batch(own, clock.advance(seconds=1), "tanaka").issued == 0
+    run_all(clock.advance(seconds=5))
+    run_all(clock.advance(seconds=5))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED.value
+    assert ShipmentRequest.objects.get(order=order, warehouse=rsl).state == RequestState.WITHDRAWN.value
+    assert set(order.packages.values_list("shipment_status", flat=True)) == {PackageStatus.WITHDRAWN.value}
+    assert stock(rsl, "SKU-A") == (100_000, 0) and stock(own, "SKU-B") == (5, 0)
+
+
+def test_a_mall_cancellation_of_a_split_order_withdraws_both_parts(split_world, fakes, clock) -> None:
+    mall, _rsl = fakes
+    own = split_world["own"]
+    mall.put(mall_order("S-8", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
+    run_all(clock.advance(seconds=1))
+    run_all(clock.advance(minutes=31))
+    assert Order.objects.get(mall_order_number="S-8").status == OrderStatus.SHIPPING.value
+
+    mall.cancel_as_buyer("S-8", clock.now)
+    for _ in range(3):
+        run_all(clock.advance(minutes=1))
+
+    order = Order.objects.get(mall_order_number="S-8")
+    assert order.status == OrderStatus.CANCELLED.value
+    assert order.tags.filter(code="mall_cancelled").exists()
+    assert ShipmentRequest.objects.get(order=order, warehouse=own).state == RequestState.DROPPED.value
+    assert issue_batch(own, clock.advance(seconds=1), "tanaka").issued == 0

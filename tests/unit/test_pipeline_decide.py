@@ -573,11 +573,18 @@ SHIPPING_CASES = [
         id="withdrawal-pending",
     ),
     pytest.param(
-        shipping_order(P.ACCEPTED, P.REQUESTED),
+        shipping_order(P.ACCEPTED, P.ACCEPTED),
         S.SHIPPING,
         [],
         "出荷作業中: 倉庫で出荷作業中です。出荷実績を待っています",
         id="nothing-shipped-yet",
+    ),
+    pytest.param(
+        shipping_order(P.ACCEPTED, P.REQUESTED),
+        S.SHIPPING,
+        [],
+        "出荷作業中: 一部の送付先を倉庫で出荷作業中です。残りの送付先: 出荷依頼を送信します",
+        id="a-split-part-not-yet-at-its-warehouse",
     ),
 ]
 
@@ -827,13 +834,29 @@ def test_an_order_whose_packages_the_warehouse_all_accepted_is_shipping_even_if_
     ]
 
 
-def test_an_order_with_a_package_still_waiting_for_its_request_stays_awaiting_shipment() -> None:
-    order = make_order(
+def test_one_package_at_a_warehouse_makes_the_order_shipping_once_every_other_has_its_request() -> None:
+    # 分割出荷 (decision 0010): one part at RSL, the other's request waiting for the own warehouse's batch.
+    at_one = make_order(
         status=OrderStatus.AWAITING_SHIPMENT,
         allocated=True,
         packages=(
             make_package(id=1, shipment_status=PackageStatus.ACCEPTED),
             make_package(id=2, shipment_status=PackageStatus.REQUESTED),
+        ),
+    )
+    decision = decide(at_one, make_ctx())
+    assert decision.status is OrderStatus.SHIPPING
+    assert [t.reason for t in decision.transitions] == ["倉庫が出荷依頼を受け付けました (送付先 1/2)"]
+    assert decision.request_packages == ()
+
+
+def test_an_order_with_a_package_without_its_request_stays_awaiting_shipment() -> None:
+    order = make_order(
+        status=OrderStatus.AWAITING_SHIPMENT,
+        allocated=True,
+        packages=(
+            make_package(id=1, shipment_status=PackageStatus.ACCEPTED),
+            make_package(id=2, shipment_status=PackageStatus.PENDING),
         ),
     )
     decision = decide(order, make_ctx())

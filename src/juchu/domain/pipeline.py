@@ -124,9 +124,14 @@ def decide(order: OrderSnapshot, ctx: PipelineContext) -> Decision:
     work = _Work(order, ctx, order.status, {t.code: (t.source, t.reason) for t in order.tags})
     if order.status.is_final:
         return work.done("これ以上の処理はありません")
-    if order.status is S.AWAITING_SHIPMENT and _warehouse_has_every_package(order):
-        # Derived, not stored: once no package waits for its request, the order is the warehouse's.
-        work.move(S.SHIPPING, "倉庫が全送付先の出荷依頼を受け付けました")
+    if order.status is S.AWAITING_SHIPMENT and _at_a_warehouse(order):
+        # Derived, not stored: once a warehouse holds a package (and every other has its request), the order is
+        # the warehouse's: no edit, no simple cancel. A split order's other parts still go out (SENDABLE).
+        at = sum(1 for p in order.packages if p.shipment_status not in _NOT_AT_WAREHOUSE)
+        reason = "倉庫が全送付先の出荷依頼を受け付けました"
+        if at < len(order.packages):
+            reason = f"倉庫が出荷依頼を受け付けました (送付先 {at}/{len(order.packages)})"
+        work.move(S.SHIPPING, reason)
         _note_mall_side_changes(work)
         return _decide_shipping(work)
     if order.mall_cancelled and order.status in _BEFORE_SHIPPING:
@@ -287,10 +292,15 @@ def _merge_hold(work: _Work, waiting: str) -> Decision:
     return work.done(waiting)
 
 
-def _warehouse_has_every_package(order: OrderSnapshot) -> bool:
-    """Every package's request was accepted (and may since have shipped or been refused)."""
-    waiting = (PackageStatus.PENDING, PackageStatus.REQUESTED)
-    return bool(order.packages) and all(p.shipment_status not in waiting for p in order.packages)
+_NOT_AT_WAREHOUSE = (PackageStatus.PENDING, PackageStatus.REQUESTED)
+
+
+def _at_a_warehouse(order: OrderSnapshot) -> bool:
+    """A warehouse accepted a package's request (which may since have shipped or been refused), and every other
+    package has its request: all of them for an ordinary order, one part of a split order (分割出荷)."""
+    if not order.packages or any(p.shipment_status is PackageStatus.PENDING for p in order.packages):
+        return False
+    return any(p.shipment_status not in _NOT_AT_WAREHOUSE for p in order.packages)
 
 
 def _note_mall_side_changes(work: _Work) -> None:
@@ -331,6 +341,8 @@ def _decide_shipping(work: _Work) -> Decision:
         return work.done(f"{shipped}/{len(statuses)} 送付先が出荷済、残りの出荷を待っています")
     if any(s is PackageStatus.WITHDRAWAL_REQUESTED for s in statuses):
         return work.done("出荷取下げの結果を待っています")
+    if any(s is PackageStatus.REQUESTED for s in statuses):  # 分割出荷: a part not yet at its warehouse
+        return work.done(f"一部の送付先を倉庫で出荷作業中です。残りの送付先: {awaiting_note(order, work.ctx)}")
     return work.done("倉庫で出荷作業中です。出荷実績を待っています")
 
 

@@ -72,6 +72,9 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 CANCELLABLE_AT_ONCE = frozenset({S.NEW, S.AWAITING_CHECK, S.CHECKED, S.AWAITING_SHIPMENT})
 #: Statuses before the warehouse accepted the request: the order may still be edited.
 EDITABLE = CANCELLABLE_AT_ONCE
+#: Statuses whose pending shipment requests may still go to their warehouse: 出荷待ち, and — once one part of a
+#: split order (分割出荷) is at a warehouse — the order's other parts in 出荷作業中 and 一部出荷済.
+SENDABLE = frozenset({S.AWAITING_SHIPMENT, S.SHIPPING, S.PARTIALLY_SHIPPED})
 #: Statuses the advance sweep looks at.
 ACTIVE = frozenset(s for s in OrderStatus if not s.is_final)
 

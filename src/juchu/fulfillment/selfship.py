@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from juchu.connectors.base import ItemResult, Outcome, ParcelData, ResultStatus, ShipmentResult
 from juchu.csvio.text import RowError
-from juchu.domain.status import OrderStatus
+from juchu.domain.status import SENDABLE, OrderStatus
 from juchu.fulfillment.collect import CollectResult, record_results
 from juchu.fulfillment.models import RequestState, SelfShipBatch, SelfShipItem, Shipment, ShipmentRequest, Warehouse
 from juchu.fulfillment.selfship_paperwork import slip_key, slip_requests, write_slips
@@ -67,7 +67,7 @@ def due_requests(warehouse: Warehouse, now: datetime) -> QuerySet[ShipmentReques
         warehouse=warehouse,
         state=RequestState.PENDING,
         next_attempt_at__lte=now,
-        order__status=OrderStatus.AWAITING_SHIPMENT.value,
+        order__status__in=[s.value for s in SENDABLE],
         order__shipping_restricted=False,
     ).order_by("next_attempt_at", "id")
 

@@ -29,7 +29,7 @@ from juchu.connectors.base import (
 from juchu.domain import merging as merge_rules
 from juchu.domain.effects import EffectKind, retry_delay_seconds
 from juchu.domain.model import Address, TagSource
-from juchu.domain.status import OrderStatus, PackageStatus
+from juchu.domain.status import SENDABLE, OrderStatus, PackageStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
 from juchu.orders import merge_groups, writes
 from juchu.orders.locking import lock_orders
@@ -77,7 +77,7 @@ def claim_requests(warehouse: Warehouse, now: datetime) -> list[ShipmentRequestD
             warehouse=warehouse,
             state=RequestState.PENDING,
             next_attempt_at__lte=now,
-            order__status=OrderStatus.AWAITING_SHIPMENT.value,
+            order__status__in=[s.value for s in SENDABLE],
             order__shipping_restricted=False,
         )
         # 同梱: a box goes out only when every order riding on it waits at 出荷待ち unrestricted, whatever the
@@ -176,10 +176,12 @@ def record_answers(answers: dict[str, ItemResult], now: datetime) -> SubmitResul
                 _retry(request, answer, now, events)
         for order in Order.objects.filter(id__in=touched_orders, status=OrderStatus.AWAITING_SHIPMENT.value):
             # A package accepted earlier may have shipped meanwhile: only packages not yet accepted count.
-            waiting = PackageRow.objects.filter(
-                order=order, shipment_status__in=[PackageStatus.PENDING.value, PackageStatus.REQUESTED.value]
+            waiting = set(
+                PackageRow.objects.filter(
+                    order=order, shipment_status__in=[PackageStatus.PENDING.value, PackageStatus.REQUESTED.value]
+                ).values_list("shipment_status", flat=True)
             )
-            if not waiting.exists():
+            if not waiting:
                 events.append(
                     writes.move(
                         order,
@@ -190,6 +192,13 @@ def record_answers(answers: dict[str, ItemResult], now: datetime) -> SubmitResul
                         due_at=None,
                     )
                 )
+            elif PackageStatus.PENDING.value not in waiting:
+                # 分割出荷: another part waits at its own warehouse; the pipeline moves the order and says so.
+                Order.objects.filter(pk=order.pk).update(due_at=now)
+        # 分割出荷: the last part of an order already at a warehouse: its explanation changes.
+        Order.objects.filter(
+            id__in=touched_orders, status__in=[OrderStatus.SHIPPING.value, OrderStatus.PARTIALLY_SHIPPED.value]
+        ).update(due_at=now)
         OrderEvent.objects.bulk_create(events)
     return SubmitResult(len(requests), accepted, rejected, retried)
 
@@ -245,7 +254,8 @@ def _rejected(request: ShipmentRequest, answer: ItemResult, now: datetime, event
     reason = f"出荷依頼エラー: {answer.code} {answer.message} (依頼 {request.request_id})"
     events.extend(writes.set_tags(request.order_id, {"shipment_request_error": (TagSource.SYSTEM, reason)}, now))
     order = Order.objects.get(pk=request.order_id)
-    if order.status == OrderStatus.AWAITING_SHIPMENT.value:
+    # 分割出荷: another part may already be at its warehouse (出荷作業中); this part still needs the operator.
+    if order.status in (OrderStatus.AWAITING_SHIPMENT.value, OrderStatus.SHIPPING.value):
         events.append(
             writes.move(order, OrderStatus.AWAITING_CHECK, now, reason, explanation=f"確認待: {reason}", due_at=None)
         )

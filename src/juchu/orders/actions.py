@@ -18,7 +18,7 @@ from juchu.domain.model import TagSource
 from juchu.domain.pipeline import NOT_OVERRIDABLE
 from juchu.domain.status import CANCELLABLE_AT_ONCE, EDITABLE, OrderStatus, PackageStatus
 from juchu.domain.tags import SYSTEM_TAGS
-from juchu.orders import merge_actions, search, writes
+from juchu.orders import merge_actions, search, splitting, writes
 from juchu.orders.advance import advance_orders
 from juchu.orders.models import Order, OrderEvent, OrderTag, RemovedTag
 from juchu.orders.models import Package as PackageRow
@@ -159,6 +159,8 @@ def cancel_order(
             outcome = "cancelled"
         elif status is OrderStatus.SHIPPING:
             writes.add_effects([(order.pk, EffectKind.WITHDRAWAL, None)], now)
+            # 分割出荷: a part that has not gone to its warehouse yet is simply not sent.
+            events += [writes.event_of(row) for row in splitting.withdraw_unsent([order.pk], now)]
             events.append(
                 writes.event(
                     order.pk,

@@ -231,7 +231,7 @@ def _write(
     tags_to_set, tags_to_clear = {}, {}
     effects: list[tuple[int, EffectKind, int | None]] = []
     request_packages: list[int] = []
-    release, drop = [], []
+    release, drop, withdrawn = [], [], []
     for snap in snapshots:
         d = decisions[snap.id]
         status = d.status
@@ -242,6 +242,8 @@ def _write(
         if d.clear_tags:
             tags_to_clear[snap.id] = d.clear_tags
         effects.extend((snap.id, kind, None) for kind in d.effects)
+        if EffectKind.WITHDRAWAL in d.effects:
+            withdrawn.append(snap.id)
         request_packages.extend(d.request_packages)
         if d.release_allocation:
             release.append(snap.id)
@@ -270,4 +272,5 @@ def _write(
     events += writes.drop_unsent_requests(sorted(set(drop)), now)
     events += writes.release_allocations(release, now)
     events += writes.create_requests(request_packages, now)
+    events += splitting.withdraw_unsent(withdrawn, now)  # 分割出荷: a part not yet sent is simply not sent
     writes.insert_events(events)

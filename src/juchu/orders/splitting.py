@@ -24,7 +24,7 @@ from django.db.models import Max
 from juchu.domain.model import OrderSnapshot
 from juchu.domain.pipeline import AWAIT_BATCH, SEND_AND_AWAIT_BATCH, SEND_REQUEST
 from juchu.domain.status import PackageStatus
-from juchu.fulfillment.models import ShipmentRequest, Warehouse
+from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
 from juchu.orders.models import OrderLine
 from juchu.orders.models import Package as PackageRow
 
@@ -227,3 +227,35 @@ def rejoin(order_ids: Sequence[int], now: datetime) -> list[tuple]:
         order_id__in=order_ids, shipment_status=pending, warehouse__isnull=False, split_parts__isnull=True
     ).exclude(split_from__isnull=False).update(warehouse=None)
     return events
+
+
+def withdraw_unsent(order_ids: Sequence[int], now: datetime) -> list[tuple]:
+    """Orders being withdrawn (出荷取下げ) in 出荷作業中: their requests that never went out are dropped and those
+    packages count as withdrawn at once — a split order's part still waiting for the own warehouse's batch must
+    not be issued after the order was cancelled. A request on its way that the warehouse then accepts is
+    withdrawn as it is recorded (fulfillment/submit.py, ``_accepted``). Returns the events to write
+    (writes.EVENT_COLUMNS tuples)."""
+    if not order_ids:
+        return []
+    unsent = list(
+        ShipmentRequest.objects.filter(order_id__in=order_ids, state=RequestState.PENDING).values_list(
+            "id", "order_id", "package_id", "request_id"
+        )
+    )
+    if not unsent:
+        return []
+    ShipmentRequest.objects.filter(id__in=[u[0] for u in unsent]).update(state=RequestState.DROPPED, answered_at=now)
+    PackageRow.objects.filter(id__in=[u[2] for u in unsent]).update(shipment_status=PackageStatus.WITHDRAWN.value)
+    return [
+        (
+            order_id,
+            now,
+            "system",
+            "request_dropped",
+            "",
+            "",
+            f"出荷依頼 {request_id} は倉庫へ送る前だったため取り消しました",
+            {"request_id": request_id},
+        )
+        for _id, order_id, _package, request_id in unsent
+    ]

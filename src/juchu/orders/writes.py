@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
+from typing import Any
 
 from django.db import connection, models
 from django.db.models import F
@@ -170,6 +171,11 @@ def bump_version(order: Order, now: datetime, **fields: object) -> None:
     order.version += 1
     for name, value in values.items():
         setattr(order, name, value)
+
+
+def event_of(row: Sequence[Any]) -> OrderEvent:
+    """An unsaved order event from a tuple in :data:`EVENT_COLUMNS` order."""
+    return OrderEvent(**dict(zip(EVENT_COLUMNS, row, strict=True)))
 
 
 def event(
@@ -370,7 +376,7 @@ def release_allocations(order_ids: Sequence[int], now: datetime) -> list[OrderEv
     released = sorted({oid for oid, *_ in rows})
     joined = splitting.rejoin(order_ids, now)  # 分割出荷: the next allocation starts from the mall's packages
     return [event(oid, now, "allocation_released", "引当を解除しました") for oid in released] + [
-        event(oid, at, kind, reason, detail=detail) for oid, at, _actor, kind, _f, _t, reason, detail in joined
+        event_of(row) for row in joined
     ]
 
 
