@@ -269,6 +269,25 @@ def test_shop_form_errors_are_shown_and_nothing_is_saved(world, admin_client) ->
     assert shop.quantity_threshold == 10 and shop.credentials == {}
 
 
+def test_the_shop_form_shows_its_labels_and_errors_in_english_when_english_is_chosen(world, admin_client) -> None:
+    # Given an admin who switched the UI to English
+    shop = world["shop"]
+    url = reverse("settings-shop", args=[shop.pk])
+    csrf_post(admin_client, reverse("set-language"), {"language": "en", "next": url})
+
+    # When they save the shop with the split-shipment warehouse equal to the shipping warehouse
+    response = csrf_post(admin_client, url, shop_data(shop, split_warehouse=shop.warehouse_id))
+
+    # Then the form's labels and its error come out in English, and nothing is saved
+    html = page(response)
+    assert response.status_code == 200
+    assert ">Shipping warehouse" in html and ">Split-shipment warehouse" in html
+    assert ">Grace period (minutes)" in html
+    assert "Choose a warehouse other than the shipping warehouse" in html
+    assert "出荷倉庫" not in html and "分割出荷先の倉庫" not in html and "猶予時間" not in html
+    assert Shop.objects.get(pk=shop.pk).split_warehouse_id is None
+
+
 def test_a_new_shop_can_be_created(world, admin_client) -> None:
     data = shop_data(world["shop"], code="yahoo-1", name="ヤフー店", mall="yahoo", connector="")
     response = csrf_post(admin_client, reverse("settings-shop-new"), data)

@@ -87,3 +87,21 @@ def test_messages_kept_in_python_constants_are_in_the_catalogue_too() -> None:
         english = translation.gettext(LOCKED_MESSAGE)
 
     assert english != LOCKED_MESSAGE and "%(minutes)s" in english
+
+
+def test_form_choices_named_by_domain_labels_follow_the_language_when_rendered() -> None:
+    from django.utils import translation
+
+    from juchu.web.forms_settings import ROLE_CHOICES
+    from juchu.web.forms_settings_rules import STOP_CHOICES
+
+    def shown() -> tuple[str, str]:
+        return str(dict(STOP_CHOICES)["awaiting_check"]), str(dict(ROLE_CHOICES)["admin"])
+
+    with translation.override("en"):
+        english = shown()
+    with translation.override("ja"):
+        japanese = shown()
+
+    assert english == ("Hold at Awaiting check", "Administrator")
+    assert japanese == ("確認待で停止", "管理者")

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from juchu.catalog.models import MallItemMapping, Product, SetComponent
 from juchu.domain.model import PaymentKind
@@ -17,15 +19,16 @@ from juchu.fulfillment.models import Warehouse, WarehouseClosure
 from juchu.shops.models import DeliveryMethodMapping, PaymentMethodMapping, Shop
 from juchu.web.auth import Role
 from juchu.web.settings_services import credential_names, mask_secret, multiline_credentials, validate_new_password
+from juchu.web.templatetags.juchu import label as enum_label
 
 CREDENTIAL_PREFIX = "cred__"
 CLEAR_PREFIX = "clear__"
 
 PAYMENT_KIND_LABELS = {
-    PaymentKind.PREPAID: "前払い (入金を待つ)",
-    PaymentKind.CARD: "カード・楽天ペイ (オーソリで決済済み)",
-    PaymentKind.COD: "代金引換 (前払い不要)",
-    PaymentKind.DEFERRED: "後払い (承認で決済済み)",
+    PaymentKind.PREPAID: _("前払い (入金を待つ)"),
+    PaymentKind.CARD: _("カード・楽天ペイ (オーソリで決済済み)"),
+    PaymentKind.COD: _("代金引換 (前払い不要)"),
+    PaymentKind.DEFERRED: _("後払い (承認で決済済み)"),
 }
 
 
@@ -33,16 +36,16 @@ class ShopForm(forms.ModelForm):
     """A shop's connection, grace period, thresholds and mail switches; credentials are write-only."""
 
     grace_minutes = forms.IntegerField(
-        label="猶予時間 (分)",
+        label=_("猶予時間 (分)"),
         required=False,
         min_value=0,
         max_value=7 * 24 * 60,
-        help_text="購入者がキャンセルできる時間。空欄: モールの既定値 (楽天 30分、他 0分)",
+        help_text=_("購入者がキャンセルできる時間。空欄: モールの既定値 (楽天 30分、他 0分)"),
     )
-    api_base_url = forms.URLField(label="API ベース URL", required=False, assume_scheme="https")
-    new_credential_name = forms.CharField(label="追加するキー名", required=False, max_length=60)
+    api_base_url = forms.URLField(label=_("API ベース URL"), required=False, assume_scheme="https")
+    new_credential_name = forms.CharField(label=_("追加するキー名"), required=False, max_length=60)
     new_credential_value = forms.CharField(
-        label="追加するキーの値", required=False, widget=forms.PasswordInput(render_value=False)
+        label=_("追加するキーの値"), required=False, widget=forms.PasswordInput(render_value=False)
     )
 
     class Meta:
@@ -66,30 +69,31 @@ class ShopForm(forms.ModelForm):
             "key_expires_on",
         ]
         labels = {
-            "code": "ショップコード",
-            "name": "ショップ名",
-            "mall": "モール",
-            "active": "有効",
-            "warehouse": "出荷倉庫",
-            "split_warehouse": "分割出荷先の倉庫",
-            "quantity_threshold": "数量異常のしきい値",
-            "confirm_at_mall": "モールで注文確認する",
-            "thanks_mail": "サンクスメールを送る",
-            "shipping_mail": "出荷メールを送る",
-            "cancel_mail": "キャンセルメールを送る",
-            "stop_merge_candidates": "同梱候補を確認待で止める",
-            "mail_from": "メール送信元",
-            "connector": "コネクタ",
-            "api_base_url": "API ベース URL",
-            "key_expires_on": "APIキーの有効期限",
+            "code": _("ショップコード"),
+            "name": _("ショップ名"),
+            "mall": _("モール"),
+            "active": _("有効"),
+            "warehouse": _("出荷倉庫"),
+            "split_warehouse": _("分割出荷先の倉庫"),
+            "quantity_threshold": _("数量異常のしきい値"),
+            "confirm_at_mall": _("モールで注文確認する"),
+            "thanks_mail": _("サンクスメールを送る"),
+            "shipping_mail": _("出荷メールを送る"),
+            "cancel_mail": _("キャンセルメールを送る"),
+            "stop_merge_candidates": _("同梱候補を確認待で止める"),
+            "mail_from": _("メール送信元"),
+            "connector": _("コネクタ"),
+            "api_base_url": _("API ベース URL"),
+            "key_expires_on": _("APIキーの有効期限"),
         }
         help_texts = {
-            "quantity_threshold": "1明細の数量がこれを超えると確認待にします",
-            "split_warehouse": (
+            "quantity_threshold": _("1明細の数量がこれを超えると確認待にします"),
+            "stop_merge_candidates": _("同梱候補の受注を確認待で止める (オフ: タグで知らせるだけ)"),
+            "split_warehouse": _(
                 "出荷倉庫で揃わない注文を、この倉庫から全部、または明細ごとに分けて出荷します。"
                 "モールの在庫数は両方の倉庫の合計になります。空欄: 出荷倉庫で揃うまで引当待ち"
             ),
-            "connector": "rakuten, yahoo, amazon, aupay, qoo10, makeshop。空欄: 手動・CSV のみ",
+            "connector": _("rakuten, yahoo, amazon, aupay, qoo10, makeshop。空欄: 手動・CSV のみ"),
         }
         widgets = {"key_expires_on": forms.DateInput(attrs={"type": "date"})}
 
@@ -115,7 +119,7 @@ class ShopForm(forms.ModelForm):
             self.fields[key] = forms.CharField(label=name, required=False, widget=widget, strip=name not in multiline)
             stored = shop.credentials.get(name) if shop.pk else None
             if stored:
-                self.fields[f"{CLEAR_PREFIX}{name}"] = forms.BooleanField(label="削除", required=False)
+                self.fields[f"{CLEAR_PREFIX}{name}"] = forms.BooleanField(label=_("削除"), required=False)
             self.credential_rows.append((name, key, mask_secret(stored)))
 
     def credential_fields(self) -> list[tuple[str, Any, Any, str]]:
@@ -130,10 +134,10 @@ class ShopForm(forms.ModelForm):
         """Check that a new credential has both a name and a value, and that the two warehouses differ."""
         data = super().clean()
         if data.get("split_warehouse") is not None and data.get("split_warehouse") == data.get("warehouse"):
-            self.add_error("split_warehouse", "出荷倉庫とは別の倉庫を選んでください")
+            self.add_error("split_warehouse", _("出荷倉庫とは別の倉庫を選んでください"))
         name, value = data.get("new_credential_name", "").strip(), data.get("new_credential_value", "")
         if bool(name) != bool(value):
-            self.add_error("new_credential_name", "キー名と値の両方を入力してください")
+            self.add_error("new_credential_name", _("キー名と値の両方を入力してください"))
         return data
 
     def entered_credentials(self) -> dict[str, str]:
@@ -166,7 +170,7 @@ class DeliveryMappingForm(forms.ModelForm):
     class Meta:
         model = DeliveryMethodMapping
         fields = ["mall_method", "warehouse_method"]
-        labels = {"mall_method": "モールの配送方法", "warehouse_method": "倉庫の配送方法コード"}
+        labels = {"mall_method": _("モールの配送方法"), "warehouse_method": _("倉庫の配送方法コード")}
 
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -176,19 +180,19 @@ class DeliveryMappingForm(forms.ModelForm):
         """The name, unless the shop maps it already."""
         name = self.cleaned_data["mall_method"].strip()
         if DeliveryMethodMapping.objects.filter(shop=self.instance.shop, mall_method=name).exists():
-            raise ValidationError(f"「{name}」はすでに登録されています")
+            raise ValidationError(_("「%(name)s」はすでに登録されています") % {"name": name})
         return name
 
 
 class PaymentMappingForm(forms.ModelForm):
     """One payment method mapping: the mall's name → how it settles."""
 
-    kind = forms.ChoiceField(label="決済の種類", choices=[(k.value, v) for k, v in PAYMENT_KIND_LABELS.items()])
+    kind = forms.ChoiceField(label=_("決済の種類"), choices=[(k.value, v) for k, v in PAYMENT_KIND_LABELS.items()])
 
     class Meta:
         model = PaymentMethodMapping
         fields = ["mall_method", "kind"]
-        labels = {"mall_method": "モールの決済方法"}
+        labels = {"mall_method": _("モールの決済方法")}
 
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -198,7 +202,7 @@ class PaymentMappingForm(forms.ModelForm):
         """The name, unless the shop maps it already."""
         name = self.cleaned_data["mall_method"].strip()
         if PaymentMethodMapping.objects.filter(shop=self.instance.shop, mall_method=name).exists():
-            raise ValidationError(f"「{name}」はすでに登録されています")
+            raise ValidationError(_("「%(name)s」はすでに登録されています") % {"name": name})
         return name
 
 
@@ -208,20 +212,20 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["code", "name", "is_set", "price"]
-        labels = {"code": "SKU", "name": "商品名", "is_set": "セット商品", "price": "価格 (円)"}
+        labels = {"code": _("SKU"), "name": _("商品名"), "is_set": _("セット商品"), "price": _("価格 (円)")}
 
 
 class SetComponentForm(forms.ModelForm):
     """One component row of a set product."""
 
     component = forms.ModelChoiceField(
-        label="構成SKU", queryset=Product.objects.filter(is_set=False).order_by("code"), to_field_name="code"
+        label=_("構成SKU"), queryset=Product.objects.filter(is_set=False).order_by("code"), to_field_name="code"
     )
 
     class Meta:
         model = SetComponent
         fields = ["component", "quantity"]
-        labels = {"quantity": "数量"}
+        labels = {"quantity": _("数量")}
 
 
 SetComponentFormSet = forms.inlineformset_factory(
@@ -239,45 +243,45 @@ class MappingForm(forms.ModelForm):
     """A mall item (+ variant) of one shop → a SKU or set product."""
 
     product = forms.ModelChoiceField(
-        label="SKU / セット", queryset=Product.objects.order_by("code"), to_field_name="code", widget=forms.TextInput
+        label=_("SKU / セット"), queryset=Product.objects.order_by("code"), to_field_name="code", widget=forms.TextInput
     )
 
     class Meta:
         model = MallItemMapping
         fields = ["shop", "mall_item_id", "mall_variant_id", "product", "sync_stock", "safety_stock"]
         labels = {
-            "shop": "ショップ",
-            "mall_item_id": "モール商品番号",
-            "mall_variant_id": "バリエーション (SKU番号など)",
-            "sync_stock": "在庫を連動する",
-            "safety_stock": "安全在庫",
+            "shop": _("ショップ"),
+            "mall_item_id": _("モール商品番号"),
+            "mall_variant_id": _("バリエーション (SKU番号など)"),
+            "sync_stock": _("在庫を連動する"),
+            "safety_stock": _("安全在庫"),
         }
-        error_messages = {"product": {"invalid_choice": "その SKU は登録されていません"}}
+        error_messages = {"product": {"invalid_choice": _("その SKU は登録されていません")}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].error_messages["invalid_choice"] = "その SKU は登録されていません"
+        self.fields["product"].error_messages["invalid_choice"] = _("その SKU は登録されていません")
         self.fields["mall_variant_id"].required = False
 
 
 CALENDARS = {
-    "every_day": ("毎日出荷 (RSL など)", True, False),
-    "weekdays": ("平日のみ・祝日休み (自社出荷)", False, True),
-    "weekdays_holidays": ("平日のみ・祝日も出荷", False, False),
-    "every_day_but_holidays": ("土日も出荷・祝日休み", True, True),
+    "every_day": (_("毎日出荷 (RSL など)"), True, False),
+    "weekdays": (_("平日のみ・祝日休み (自社出荷)"), False, True),
+    "weekdays_holidays": (_("平日のみ・祝日も出荷"), False, False),
+    "every_day_but_holidays": (_("土日も出荷・祝日休み"), True, True),
 }
 
 
 class WarehouseForm(forms.ModelForm):
     """A warehouse's name, same-day cutoff and shipping calendar."""
 
-    calendar = forms.ChoiceField(label="出荷カレンダー", choices=[(k, v[0]) for k, v in CALENDARS.items()])
+    calendar = forms.ChoiceField(label=_("出荷カレンダー"), choices=[(k, v[0]) for k, v in CALENDARS.items()])
 
     class Meta:
         model = Warehouse
         fields = ["name", "cutoff"]
-        labels = {"name": "倉庫名", "cutoff": "締め時間"}
-        help_texts = {"cutoff": "この時刻までに出荷依頼が届けば当日出荷 (JST)"}
+        labels = {"name": _("倉庫名"), "cutoff": _("締め時間")}
+        help_texts = {"cutoff": _("この時刻までに出荷依頼が届けば当日出荷 (JST)")}
         widgets = {"cutoff": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -302,18 +306,19 @@ class ClosureForm(forms.ModelForm):
     class Meta:
         model = WarehouseClosure
         fields = ["date", "is_open", "note"]
-        labels = {"date": "日付", "is_open": "臨時出荷日 (休みの日に出荷する)", "note": "メモ"}
+        labels = {"date": _("日付"), "is_open": _("臨時出荷日 (休みの日に出荷する)"), "note": _("メモ")}
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
 
-ROLE_CHOICES = [(r.code, r.label_ja) for r in sorted(Role, reverse=True)]
+#: The roles, each named in the language active when the choice is rendered.
+ROLE_CHOICES = [(r.code, lazy(enum_label, str)(r)) for r in sorted(Role, reverse=True)]
 
 
 class PasswordPairMixin(forms.Form):
     """Two password inputs, checked against each other and the site's password validators."""
 
-    password1 = forms.CharField(label="パスワード", widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label="パスワード (確認)", widget=forms.PasswordInput, strip=False)
+    password1 = forms.CharField(label=_("パスワード"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("パスワード (確認)"), widget=forms.PasswordInput, strip=False)
 
     def password_user(self) -> Any:
         """The user the password is for (for the similarity check)."""
@@ -324,7 +329,7 @@ class PasswordPairMixin(forms.Form):
         data = super().clean()
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "パスワードが一致しません")
+            self.add_error("password2", _("パスワードが一致しません"))
         elif first:
             try:
                 validate_new_password(first, self.password_user())
@@ -336,16 +341,16 @@ class PasswordPairMixin(forms.Form):
 class UserCreateForm(PasswordPairMixin):
     """A new user with a role."""
 
-    username = forms.CharField(label="ユーザー名", max_length=150)
-    email = forms.EmailField(label="メールアドレス", required=False)
-    role = forms.ChoiceField(label="権限", choices=ROLE_CHOICES, initial=Role.OPERATOR.code)
+    username = forms.CharField(label=_("ユーザー名"), max_length=150)
+    email = forms.EmailField(label=_("メールアドレス"), required=False)
+    role = forms.ChoiceField(label=_("権限"), choices=ROLE_CHOICES, initial=Role.OPERATOR.code)
     field_order = ["username", "email", "role", "password1", "password2"]
 
     def clean_username(self) -> str:
         """A name nobody has."""
         name = self.cleaned_data["username"].strip()
         if get_user_model().objects.filter(username=name).exists():
-            raise ValidationError(f"ユーザー名「{name}」は使われています")
+            raise ValidationError(_("ユーザー名「%(name)s」は使われています") % {"name": name})
         return name
 
     def password_user(self) -> Any:
@@ -356,7 +361,7 @@ class UserCreateForm(PasswordPairMixin):
 class RoleForm(forms.Form):
     """A user's new role."""
 
-    role = forms.ChoiceField(label="権限", choices=ROLE_CHOICES)
+    role = forms.ChoiceField(label=_("権限"), choices=ROLE_CHOICES)
 
 
 class PasswordResetForm(PasswordPairMixin):

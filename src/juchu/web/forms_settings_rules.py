@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from juchu.domain.errors import RuleError
 from juchu.domain.rules import FIELDS, Condition, Match, Operator, Rule, validate_rule
@@ -17,15 +19,27 @@ from juchu.domain.status import OrderStatus
 from juchu.domain.tags import is_system_tag
 from juchu.orders.models import TagRule
 from juchu.shops.models import Shop
+from juchu.web.templatetags.juchu import label as enum_label
+
+
+def _stop_label(message: str, status: OrderStatus) -> str:
+    """A stop choice's label with the status named in the language active when it is rendered."""
+    return lazy(lambda: message % {"status": enum_label(status)}, str)()
+
 
 STOP_CHOICES = [
-    ("", "停止しない"),
-    (OrderStatus.AWAITING_CHECK.value, f"{OrderStatus.AWAITING_CHECK.label_ja}で停止"),
-    (OrderStatus.CHECKED.value, f"{OrderStatus.CHECKED.label_ja}で停止"),
-    (OrderStatus.AWAITING_SHIPMENT.value, f"{OrderStatus.AWAITING_SHIPMENT.label_ja}で停止 (出荷指示を制限)"),
+    ("", _("停止しない")),
+    (OrderStatus.AWAITING_CHECK.value, _stop_label(_("%(status)sで停止"), OrderStatus.AWAITING_CHECK)),
+    (OrderStatus.CHECKED.value, _stop_label(_("%(status)sで停止"), OrderStatus.CHECKED)),
+    (
+        OrderStatus.AWAITING_SHIPMENT.value,
+        _stop_label(_("%(status)sで停止 (出荷指示を制限)"), OrderStatus.AWAITING_SHIPMENT),
+    ),
 ]
 FIELD_CHOICES = [("", "---")] + [(f.name, f"{f.label_ja} ({f.name})") for f in FIELDS.values()]
 OPERATOR_CHOICES = [("", "---")] + [(op.value, op.label_ja) for op in Operator]
+#: What a field holds, for the reference table.
+KIND_NAMES = {"text": _("文字"), "number": _("整数"), "bool": _("真偽"), "date": _("日付"), "choice": _("選択")}
 
 
 def field_help() -> list[tuple[str, str, str, str]]:
@@ -34,7 +48,7 @@ def field_help() -> list[tuple[str, str, str, str]]:
     for f in FIELDS.values():
         ops = "、".join(op.label_ja for op in Operator if op in f.operators)
         choices = " / ".join(f"{code}={label}" for code, label in f.choices)
-        kind = {"text": "文字", "number": "整数", "bool": "真偽", "date": "日付", "choice": "選択"}[f.kind.value]
+        kind = KIND_NAMES[f.kind.value]
         rows.append((f.name, f.label_ja, f"{kind} {choices}".strip(), ops))
     return rows
 
@@ -43,11 +57,14 @@ class ConditionRuleForm(forms.ModelForm):
     """What every rule with condition rows has (カスタムタグ, 自動ルール): the shops it looks at and its match mode."""
 
     shop = forms.ModelChoiceField(
-        label="対象ショップ", queryset=Shop.objects.order_by("code"), required=False, empty_label="すべてのショップ"
+        label=_("対象ショップ"),
+        queryset=Shop.objects.order_by("code"),
+        required=False,
+        empty_label=_("すべてのショップ"),
     )
     match = forms.ChoiceField(
-        label="一致条件",
-        choices=[(Match.ALL.value, "すべての条件を満たす"), (Match.ANY.value, "いずれかの条件を満たす")],
+        label=_("一致条件"),
+        choices=[(Match.ALL.value, _("すべての条件を満たす")), (Match.ANY.value, _("いずれかの条件を満たす"))],
         widget=forms.RadioSelect,
     )
 
@@ -55,7 +72,7 @@ class ConditionRuleForm(forms.ModelForm):
 class RuleForm(ConditionRuleForm):
     """A rule's name, tag, scope, match mode, where it stops the order, and its switches."""
 
-    stop_at = forms.ChoiceField(label="停止", choices=STOP_CHOICES, required=False)
+    stop_at = forms.ChoiceField(label=_("停止"), choices=STOP_CHOICES, required=False)
 
     class Meta:
         model = TagRule
@@ -71,32 +88,34 @@ class RuleForm(ConditionRuleForm):
             "position",
         ]
         labels = {
-            "name": "ルール名",
-            "tag_code": "タグコード",
-            "tag_label": "タグ表示名",
-            "restrict_shipping": "出荷指示を制限する",
-            "enabled": "有効",
-            "position": "並び順",
+            "name": _("ルール名"),
+            "tag_code": _("タグコード"),
+            "tag_label": _("タグ表示名"),
+            "restrict_shipping": _("出荷指示を制限する"),
+            "enabled": _("有効"),
+            "position": _("並び順"),
         }
         help_texts = {
-            "tag_code": "半角英数・ハイフン・アンダースコア (例: gift-wrap)",
-            "position": "小さい順に評価します",
+            "tag_code": _("半角英数・ハイフン・アンダースコア (例: gift-wrap)"),
+            "position": _("小さい順に評価します"),
         }
 
     def clean_tag_code(self) -> str:
         """A slug that is not a system tag's code."""
         code = self.cleaned_data["tag_code"]
         if is_system_tag(code):
-            raise ValidationError(f"「{code}」はシステムタグのコードです。別のコードにしてください")
+            raise ValidationError(
+                _("「%(code)s」はシステムタグのコードです。別のコードにしてください") % {"code": code}
+            )
         return code
 
 
 class ConditionForm(forms.Form):
     """One condition row: field, operator, value (a blank row is ignored)."""
 
-    field = forms.ChoiceField(label="項目", choices=FIELD_CHOICES, required=False)
-    op = forms.ChoiceField(label="演算子", choices=OPERATOR_CHOICES, required=False)
-    value = forms.CharField(label="値", required=False, max_length=1000, strip=False)
+    field = forms.ChoiceField(label=_("項目"), choices=FIELD_CHOICES, required=False)
+    op = forms.ChoiceField(label=_("演算子"), choices=OPERATOR_CHOICES, required=False)
+    value = forms.CharField(label=_("値"), required=False, max_length=1000, strip=False)
 
     def clean(self) -> dict[str, Any]:
         """The row as the domain would compile it; errors land on the field they are about."""
@@ -105,17 +124,19 @@ class ConditionForm(forms.Form):
         if not name and not op and not (data.get("value") or "").strip():
             return data
         if not name:
-            self.add_error("field", "項目を選んでください")
+            self.add_error("field", _("項目を選んでください"))
             return data
         if not op:
-            self.add_error("op", "演算子を選んでください")
+            self.add_error("op", _("演算子を選んでください"))
             return data
         operator = Operator(op)
         definition = FIELDS[name]
         if operator not in definition.operators:
             allowed = "、".join(o.label_ja for o in Operator if o in definition.operators)
             self.add_error(
-                "op", f"「{operator.label_ja}」は{definition.label_ja}には使えません (使える演算子: {allowed})"
+                "op",
+                _("「%(operator)s」は%(field)sには使えません (使える演算子: %(allowed)s)")
+                % {"operator": operator.label_ja, "field": definition.label_ja, "allowed": allowed},
             )
             return data
         condition = Condition(field=name, op=operator, value=data.get("value") or "")
@@ -141,7 +162,7 @@ class BaseConditionFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         if not self.conditions():
-            raise ValidationError("条件を1つ以上入力してください")
+            raise ValidationError(_("条件を1つ以上入力してください"))
 
     def conditions(self) -> list[Condition]:
         """The conditions of the valid, non-blank rows in order."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from juchu.domain.update_tasks import (
     MALL_WRITABLE,
@@ -44,8 +45,8 @@ class TaskForm(forms.ModelForm):
     class Meta:
         model = UpdateTaskRow
         fields = ["name", "description"]
-        labels = {"name": "タスク名", "description": "説明"}
-        help_texts = {"name": "例: 北海道・沖縄は送料+500円"}
+        labels = {"name": _("タスク名"), "description": _("説明")}
+        help_texts = {"name": _("例: 北海道・沖縄は送料+500円")}
         widgets = {
             "name": forms.TextInput(attrs={"size": 40}),
             "description": forms.TextInput(attrs={"size": 80}),
@@ -59,7 +60,7 @@ def _label(name: str) -> str:
 class ActionForm(forms.Form):
     """One action row: its kind, the parameters of that kind, and the モールへ反映 flag (a blank row is ignored)."""
 
-    kind = forms.ChoiceField(label="種類", choices=KIND_CHOICES, required=False)
+    kind = forms.ChoiceField(label=_("種類"), choices=KIND_CHOICES, required=False)
     method = forms.CharField(label=_label("method"), required=False, max_length=100)
     time = forms.CharField(label=_label("time"), required=False, max_length=40)
     amount = forms.CharField(label=_label("amount"), required=False, max_length=20)
@@ -70,7 +71,7 @@ class ActionForm(forms.Form):
     warehouse = forms.ChoiceField(label=_label("warehouse"), required=False)
     code = forms.CharField(label=_label("code"), required=False, max_length=64)
     hold = forms.BooleanField(label=_label("hold"), required=False)
-    mall_write = forms.BooleanField(label="モールへ反映", required=False)
+    mall_write = forms.BooleanField(label=_("モールへ反映"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,7 +95,7 @@ class ActionForm(forms.Form):
         if self._blank(data):
             return data
         if not data.get("kind"):
-            self.add_error("kind", "種類を選んでください")
+            self.add_error("kind", _("種類を選んでください"))
             return data
         for name, message in action_problems(self._action(data)).items():
             self.add_error(name if name in self.fields else None, message)
@@ -130,11 +131,11 @@ class BaseActionFormSet(forms.BaseFormSet):
     """A task's action rows in their order (順); at most 30, at least one."""
 
     def add_fields(self, form: forms.Form, index: int | None) -> None:
-        """The order and delete inputs, labelled in Japanese."""
+        """The order and delete inputs, labelled in the user's language."""
         super().add_fields(form, index)
-        form.fields["ORDER"].label = "順"
+        form.fields["ORDER"].label = _("順")
         form.fields["ORDER"].widget.attrs.update({"data-action-order": "", "style": "width:4em"})
-        form.fields["DELETE"].label = "削除"
+        form.fields["DELETE"].label = _("削除")
         form.fields["DELETE"].widget.attrs["data-action-delete"] = ""
 
     def clean(self) -> None:
@@ -157,7 +158,11 @@ class BaseActionFormSet(forms.BaseFormSet):
         for number, form in enumerate(self.forms, 1):
             kind = form["kind"].value() or ""
             known = kind in {k.value for k in ActionKind}
-            title = action_title(number, TaskAction(ActionKind(kind))) if known else f"アクション {number}"
+            title = (
+                action_title(number, TaskAction(ActionKind(kind)))
+                if known
+                else _("アクション %(number)s") % {"number": number}
+            )
             for errors in form.errors.values():
                 messages.extend(f"{title}: {e}" for e in errors)
         return messages
@@ -183,10 +188,10 @@ def action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class TaskRuleForm(ConditionRuleForm):
     """An automatic rule's name, scope, match mode, task and switches."""
 
-    task = forms.ModelChoiceField(label="実行する更新タスク", queryset=UpdateTaskRow.objects.order_by("name"))
+    task = forms.ModelChoiceField(label=_("実行する更新タスク"), queryset=UpdateTaskRow.objects.order_by("name"))
 
     class Meta:
         model = TaskRule
         fields = ["name", "shop", "task", "match", "enabled", "position"]
-        labels = {"name": "ルール名", "enabled": "有効", "position": "並び順"}
-        help_texts = {"position": "小さい順に実行します"}
+        labels = {"name": _("ルール名"), "enabled": _("有効"), "position": _("並び順")}
+        help_texts = {"position": _("小さい順に実行します")}
