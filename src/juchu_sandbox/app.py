@@ -4,7 +4,8 @@ Each emulator keeps its state in memory (the sandbox is for tests, benchmarks an
 the package ``juchu_sandbox.<mall>`` exporting ``Mall`` (built as ``Mall(seed=seed)``), ``routes(mall)`` — the
 API at its real paths — and ``control_routes(mall)`` — its part of ``/_sandbox/<mall>/``, which follows the
 common control contract of ``docs/sandbox.md`` (catalogue, orders, pay, cancel, snapshot, summary,
-credentials, settings) so that the demo and the end-to-end tests drive every mall the same way.
+credentials, settings; built by ``juchu_sandbox.control_contract``) so that the demo and the end-to-end tests
+drive every mall the same way.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from juchu_sandbox.amazon import generator
+from juchu_sandbox.control_contract import ControlError
 
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 CLIENT_SECRET = "sandbox-client-secret"
@@ -35,15 +36,6 @@ RATE_LIMITS: dict[str, tuple[float, int]] = {
     "patchListingsItem": (5.0, 5),
     "getListingsItem": (5.0, 5),
 }
-
-
-class ControlError(Exception):
-    """A control-API request the mall refuses: ``status`` (400/404/409) and a message."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
 
 
 def now_utc() -> datetime:

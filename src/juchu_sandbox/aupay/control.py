@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from juchu_sandbox.aupay.store import OPEN, SETTLED, UNPAID, ControlError, Mall
-
-BASE = "/_sandbox/aupay"
+from juchu_sandbox.aupay.store import OPEN, SETTLED, UNPAID, Mall
+from juchu_sandbox.control_contract import BodyRules, ControlError, MallContract, contract_routes
 
 
 def _tracking(order: dict[str, Any]) -> list[str]:
@@ -116,71 +112,60 @@ def summary(mall: Mall) -> dict[str, Any]:
         }
 
 
-def set_stock(mall: Mall, body: Any) -> dict[str, Any]:
-    """``PUT stock``: quantities changed by hand at the mall; the stock as the summary shows it."""
-    mall.set_stock(body)
-    return {"stock": summary(mall)["stock"]}
+class AuPayContract(MallContract[Mall]):
+    """The contract on the au PAY store: orders by orderId, stock by ``itemCode[:itemManagementId]``.
+
+    Every route reads the body (a bad one is a 400 anywhere); no body reads as ``None``, which settings,
+    credentials, orders and change take as ``{}``.
+    """
+
+    prefix = "/_sandbox/aupay"
+    rules = BodyRules(not_json="the body is not JSON", blank_is_empty=False, empty_is_none=True, read_every_body=True)
+
+    def set_catalogue(self, body: Any) -> list[dict[str, Any]]:
+        return self.mall.set_catalogue(body)
+
+    def update_settings(self, body: Any) -> dict[str, Any]:
+        return self.mall.set_settings(body or {})
+
+    def set_credentials(self, body: Any) -> dict[str, Any]:
+        return self.mall.set_credentials(body or {})
+
+    def create_orders(self, body: Any) -> list[str]:
+        wanted = body if isinstance(body, dict) else {}
+        count, seed = wanted.get("count", 1), wanted.get("seed")
+        return self.mall.create_orders(count, seed, wanted.get("paymentMix"), wanted.get("order"))
+
+    def order_numbers(self, state: str) -> list[str]:
+        with self.mall.lock:
+            return [
+                n
+                for n, o in self.mall.orders.items()
+                if state == "all" or (o["paymentStatus"] in UNPAID and o["orderStatus"] != "キャンセル")
+            ]
+
+    def snapshot(self, number: str) -> dict[str, Any]:
+        return snapshot(self.mall, number)
+
+    def pay(self, number: str) -> dict[str, Any]:
+        return pay(self.mall, number)
+
+    def cancel(self, number: str) -> dict[str, Any]:
+        return buyer_cancel(self.mall, number)
+
+    def change(self, number: str, body: Any) -> dict[str, Any]:
+        return change(self.mall, number, body or {})
+
+    def summary(self) -> dict[str, Any]:
+        return summary(self.mall)
+
+    def set_stock(self, body: Any) -> dict[str, Any]:
+        """Quantities changed by hand at the mall; the stock as the summary shows it."""
+        self.mall.set_stock(body)
+        stock: dict[str, Any] = summary(self.mall)["stock"]
+        return stock
 
 
 def control_routes(mall: Mall) -> list[Route]:
     """The control API of the au PAY emulator."""
-
-    def handler(act: Callable[[Request, Any], Any]) -> Callable[[Request], Awaitable[JSONResponse]]:
-        async def endpoint(request: Request) -> JSONResponse:
-            body: Any = None
-            raw = await request.body()
-            if raw:
-                try:
-                    body = await request.json()
-                except ValueError:
-                    return JSONResponse({"error": "the body is not JSON"}, status_code=400)
-            try:
-                return JSONResponse(act(request, body))
-            except ControlError as exc:
-                return JSONResponse({"error": exc.text}, status_code=exc.status)
-
-        return endpoint
-
-    def create(request: Request, body: Any) -> dict[str, Any]:
-        body = body if isinstance(body, dict) else {}
-        numbers = mall.create_orders(body.get("count", 1), body.get("seed"), body.get("paymentMix"), body.get("order"))
-        return {"orderNumbers": numbers}
-
-    def listing(request: Request, _body: Any) -> dict[str, Any]:
-        state = request.query_params.get("state", "all")
-        if state not in ("all", "unpaid"):
-            raise ControlError(400, "state is unpaid or all")
-        with mall.lock:
-            numbers = [
-                n
-                for n, o in mall.orders.items()
-                if state == "all" or (o["paymentStatus"] in UNPAID and o["orderStatus"] != "キャンセル")
-            ]
-        return {"orderNumbers": numbers}
-
-    def calls(request: Request, _body: Any) -> dict[str, Any]:
-        prefix = request.query_params.get("path", "")
-        with mall.lock:
-            return {"calls": [dict(c) for c in mall.calls if c["path"].startswith(prefix)]}
-
-    def number(request: Request) -> str:
-        return str(request.path_params["number"])
-
-    return [
-        Route(f"{BASE}/catalogue", handler(lambda r, b: {"catalogue": mall.set_catalogue(b)}), methods=["PUT"]),
-        Route(f"{BASE}/settings", handler(lambda r, b: mall.set_settings(b or {})), methods=["PUT"]),
-        Route(f"{BASE}/credentials", handler(lambda r, b: mall.set_credentials(b or {})), methods=["POST"]),
-        Route(f"{BASE}/orders", handler(create), methods=["POST"]),
-        Route(f"{BASE}/orders", handler(listing), methods=["GET"]),
-        Route(f"{BASE}/orders/{{number}}", handler(lambda r, b: snapshot(mall, number(r))), methods=["GET"]),
-        Route(f"{BASE}/orders/{{number}}/pay", handler(lambda r, b: pay(mall, number(r))), methods=["POST"]),
-        Route(
-            f"{BASE}/orders/{{number}}/cancel", handler(lambda r, b: buyer_cancel(mall, number(r))), methods=["POST"]
-        ),
-        Route(
-            f"{BASE}/orders/{{number}}/change", handler(lambda r, b: change(mall, number(r), b or {})), methods=["POST"]
-        ),
-        Route(f"{BASE}/summary", handler(lambda r, b: summary(mall)), methods=["GET"]),
-        Route(f"{BASE}/stock", handler(lambda r, b: set_stock(mall, b)), methods=["PUT"]),
-        Route(f"{BASE}/calls", handler(calls), methods=["GET"]),
-    ]
+    return contract_routes(AuPayContract(mall))

@@ -11,6 +11,7 @@ from typing import Any
 
 from juchu_sandbox.aupay.generator import PAYMENTS, generate, parse_mix
 from juchu_sandbox.aupay.xmlio import JST, ApiError, fmt_minute, now_jst
+from juchu_sandbox.control_contract import ControlError
 
 DEFAULT_SHOP_ID = "52000123"
 DEFAULT_API_KEY = "sandbox-aupay-api-key"
@@ -26,15 +27,6 @@ DEFAULT_CATALOGUE = [
     {"itemId": "tea-01", "variantId": "tea-01-200g", "name": "静岡県産 深蒸し煎茶 200g", "price": 1944},
     {"itemId": "tea-03", "variantId": "tea-03", "name": "宇治抹茶 30g 缶入り", "price": 1620},
 ]
-
-
-class ControlError(Exception):
-    """A control-API request the mall refuses: HTTP ``status`` and a message."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
 
 
 def _row(entry: Any) -> dict[str, Any]:

@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from juchu_sandbox.control_contract import (
+    BodyRules,
+    ControlError,
+    MallContract,
+    contract_routes,
+    endpoint,
+    require_object,
+)
 from juchu_sandbox.makeshop import common as c
 from juchu_sandbox.makeshop.generator import recompute_totals
 from juchu_sandbox.makeshop.render import order_element
 from juchu_sandbox.makeshop.store import Mall
 
-PREFIX = "/_sandbox/makeshop"
 ADDRESS_FIELDS = ("name", "kana", "tel", "zip", "pref", "address1", "address2")
-
-
-class ControlError(Exception):
-    """A control request the emulator refuses (400/404/409)."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
 
 
 def snapshot(mall: Mall, number: str) -> dict[str, Any]:
@@ -130,124 +125,51 @@ def change(mall: Mall, number: str, body: dict[str, Any]) -> dict[str, Any]:
         return snapshot(mall, number)
 
 
-async def _json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise ControlError(400, "the body is not valid JSON") from None
+class MakeShopContract(MallContract[Mall]):
+    """The contract on the MakeShop store: orders by ``ordernum``, stock by ``brand_code[:option_code]``."""
 
+    prefix = "/_sandbox/makeshop"
+    rules = BodyRules(value_error_is_400=True)
 
-def _guard(handler: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return JSONResponse(await handler(request))
-        except ControlError as exc:
-            return JSONResponse({"error": exc.text}, status_code=exc.status)
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-
-    return endpoint
-
-
-def control_routes(mall: Mall) -> list[Route]:
-    """``/_sandbox/makeshop/...``: catalogue, settings, orders, pay/cancel/change, snapshot, summary, calls."""
-
-    async def catalogue(request: Request) -> Any:
-        if request.method == "PUT":
-            rows = await _json(request)
-            if not isinstance(rows, list) or not rows:
-                raise ControlError(400, "the catalogue is a non-empty list of rows")
-            mall.set_catalogue(rows)
-        with mall.lock:
-            rows = [
+    def catalogue(self) -> list[dict[str, Any]]:
+        with self.mall.lock:
+            return [
                 {
                     "itemId": r["itemId"],
                     "variantId": r["optionCode"] or r["itemId"],
                     "name": r["name"],
                     "price": r["price"],
                 }
-                for r in mall.catalogue
+                for r in self.mall.catalogue
             ]
-        return {"catalogue": rows}
 
-    async def settings(request: Request) -> Any:
-        if request.method == "PUT":
-            body = await _json(request)
-            if not isinstance(body, dict):
-                raise ControlError(400, "settings is a JSON object")
-            with mall.lock:
-                if "rateLimits" in body:
-                    mall.rate_limits = bool(body["rateLimits"])
-                for key, attr in (("ratePerSecond", "rate_per_second"), ("rateBurst", "rate_burst")):
-                    if key in body:
-                        value = body[key]
-                        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                            raise ControlError(400, f"{key} is a positive number")
-                        setattr(mall, attr, float(value))
+    def set_catalogue(self, body: Any) -> list[dict[str, Any]]:
+        if not isinstance(body, list) or not body:
+            raise ControlError(400, "the catalogue is a non-empty list of rows")
+        self.mall.set_catalogue(body)
+        return self.catalogue()
+
+    def settings(self) -> dict[str, Any]:
+        mall = self.mall
         with mall.lock:
             return {"rateLimits": mall.rate_limits, "ratePerSecond": mall.rate_per_second, "rateBurst": mall.rate_burst}
 
-    async def orders(request: Request) -> Any:
-        if request.method == "GET":
-            state = request.query_params.get("state", "all")
-            if state not in ("all", "unpaid"):
-                raise ControlError(400, "state is unpaid or all")
-            with mall.lock:
-                return {
-                    "orderNumbers": [
-                        n
-                        for n, o in mall.orders.items()
-                        if state == "all" or (not o["paid"] and not o["canceled"] and o["pay_method"] != c.COD)
-                    ]
-                }
-        body = await _json(request)
-        count = body.get("count", 1) if isinstance(body, dict) else None
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
-            raise ControlError(400, "count is an integer from 1 to 10000")
-        seed = body.get("seed", 1)
-        order = body.get("order")
-        if order is not None and not isinstance(order, dict):
-            raise ControlError(400, "order is an object of raw order fields")
-        return {"orderNumbers": mall.create_orders(count, int(seed), body.get("paymentMix"), order)}
+    def update_settings(self, body: Any) -> dict[str, Any]:
+        body = require_object(body, "settings is a JSON object")
+        with self.mall.lock:
+            if "rateLimits" in body:
+                self.mall.rate_limits = bool(body["rateLimits"])
+            for key, attr in (("ratePerSecond", "rate_per_second"), ("rateBurst", "rate_burst")):
+                if key in body:
+                    value = body[key]
+                    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                        raise ControlError(400, f"{key} is a positive number")
+                    setattr(self.mall, attr, float(value))
+        return self.settings()
 
-    async def one(request: Request) -> Any:
-        return snapshot(mall, request.path_params["number"])
-
-    async def action(request: Request) -> Any:
-        number, verb = request.path_params["number"], request.path_params["action"]
-        if verb == "pay":
-            return pay(mall, number)
-        if verb == "cancel":
-            return cancel(mall, number)
-        if verb == "change":
-            body = await _json(request)
-            if not isinstance(body, dict):
-                raise ControlError(400, "change is a JSON object")
-            return change(mall, number, body)
-        raise ControlError(404, f"no action {verb}")
-
-    async def summary_view(request: Request) -> Any:
-        return summary(mall)
-
-    async def stock(request: Request) -> Any:
-        try:
-            mall.set_stock_by_hand(await _json(request))
-        except KeyError as exc:
-            raise ControlError(404, f"no product or option {exc.args[0]}") from None
-        return {"stock": summary(mall)["stock"]}
-
-    async def calls(request: Request) -> Any:
-        prefix = request.query_params.get("path", "")
-        with mall.lock:
-            return {"calls": [call for call in mall.calls if call["path"].startswith(prefix)]}
-
-    async def credentials(request: Request) -> Any:
-        body = await _json(request)
-        if not isinstance(body, dict):
-            raise ControlError(400, "credentials is a JSON object")
+    def set_credentials(self, body: Any) -> dict[str, Any]:
+        body = require_object(body, "credentials is a JSON object")
+        mall = self.mall
         with mall.lock:
             if "expired" in body:
                 mall.expired = bool(body["expired"])
@@ -258,14 +180,56 @@ def control_routes(mall: Mall) -> list[Route]:
                 mall.shop_id = str(body["shopId"])
             return {"shopId": mall.shop_id, "expired": mall.expired}
 
+    def create_orders(self, body: Any) -> list[str]:
+        count = body.get("count", 1) if isinstance(body, dict) else None
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
+            raise ControlError(400, "count is an integer from 1 to 10000")
+        seed = body.get("seed", 1)
+        order = body.get("order")
+        if order is not None and not isinstance(order, dict):
+            raise ControlError(400, "order is an object of raw order fields")
+        return self.mall.create_orders(count, int(seed), body.get("paymentMix"), order)
+
+    def order_numbers(self, state: str) -> list[str]:
+        with self.mall.lock:
+            return [
+                n
+                for n, o in self.mall.orders.items()
+                if state == "all" or (not o["paid"] and not o["canceled"] and o["pay_method"] != c.COD)
+            ]
+
+    def snapshot(self, number: str) -> dict[str, Any]:
+        return snapshot(self.mall, number)
+
+    def pay(self, number: str) -> dict[str, Any]:
+        return pay(self.mall, number)
+
+    def cancel(self, number: str) -> dict[str, Any]:
+        return cancel(self.mall, number)
+
+    def change(self, number: str, body: Any) -> dict[str, Any]:
+        return change(self.mall, number, require_object(body, "change is a JSON object"))
+
+    def summary(self) -> dict[str, Any]:
+        return summary(self.mall)
+
+    def set_stock(self, body: Any) -> dict[str, Any]:
+        try:
+            self.mall.set_stock_by_hand(body)
+        except KeyError as exc:
+            raise ControlError(404, f"no product or option {exc.args[0]}") from None
+        stock: dict[str, Any] = summary(self.mall)["stock"]
+        return stock
+
+
+def control_routes(mall: Mall) -> list[Route]:
+    """``/_sandbox/makeshop/...``: catalogue, settings, orders, pay/cancel/change, snapshot, summary, calls."""
+    contract = MakeShopContract(mall)
+
+    async def no_action(request: Request) -> Any:
+        raise ControlError(404, f"no action {request.path_params['action']}")
+
     return [
-        Route(f"{PREFIX}/catalogue", _guard(catalogue), methods=["GET", "PUT"]),
-        Route(f"{PREFIX}/settings", _guard(settings), methods=["GET", "PUT"]),
-        Route(f"{PREFIX}/orders", _guard(orders), methods=["GET", "POST"]),
-        Route(f"{PREFIX}/orders/{{number}}", _guard(one), methods=["GET"]),
-        Route(f"{PREFIX}/orders/{{number}}/{{action}}", _guard(action), methods=["POST"]),
-        Route(f"{PREFIX}/summary", _guard(summary_view), methods=["GET"]),
-        Route(f"{PREFIX}/stock", _guard(stock), methods=["PUT"]),
-        Route(f"{PREFIX}/calls", _guard(calls), methods=["GET"]),
-        Route(f"{PREFIX}/credentials", _guard(credentials), methods=["POST"]),
+        *contract_routes(contract),
+        Route(f"{contract.prefix}/orders/{{number}}/{{action}}", endpoint(no_action, contract.rules), methods=["POST"]),
     ]

@@ -5,29 +5,14 @@ Order numbers here are cart numbers (``packNo``), as Juchu knows its Qoo10 order
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from juchu_sandbox.control_contract import BodyRules, ControlError, MallContract, contract_routes, require_object
 from juchu_sandbox.qoo10.generator import create_carts
 from juchu_sandbox.qoo10.methods import cancel_line, get_by_order_no
 from juchu_sandbox.qoo10.store import CANCELLED_CLAIMS, STATUS_LABELS, Mall
-
-PREFIX = "/_sandbox/qoo10"
-
-
-class ControlError(Exception):
-    """A control request the mall refuses (400/404/409)."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
 
 
 def _lines(mall: Mall, number: str) -> list[dict[str, Any]]:
@@ -131,41 +116,22 @@ def summary(mall: Mall) -> dict[str, Any]:
         }
 
 
-async def _json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise ControlError(400, "the body is not valid JSON") from None
+class Qoo10Contract(MallContract[Mall]):
+    """The contract on the Qoo10 store: orders by cart (``packNo``), stock by ``sellerItemCode[:optionCode]``."""
 
+    prefix = "/_sandbox/qoo10"
+    rules = BodyRules(value_error_is_400=True)
+    created_status = 201
 
-def _guard(handler: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        try:
-            result = await handler(request)
-        except ControlError as exc:
-            return JSONResponse({"error": exc.text}, status_code=exc.status)
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return result if isinstance(result, Response) else JSONResponse(result)
+    def catalogue(self) -> list[dict[str, Any]]:
+        return self.mall.catalogue()
 
-    return endpoint
+    def set_catalogue(self, body: Any) -> list[dict[str, Any]]:
+        return self.mall.set_catalogue(body)
 
-
-def control_routes(mall: Mall) -> list[Route]:
-    """The contract's routes under ``/_sandbox/qoo10``."""
-
-    async def catalogue(request: Request) -> Any:
-        if request.method == "PUT":
-            return {"catalogue": mall.set_catalogue(await _json(request))}
-        return {"catalogue": mall.catalogue()}
-
-    async def settings(request: Request) -> Any:
-        body = await _json(request)
-        if not isinstance(body, dict):
-            raise ControlError(400, "expected an object of settings")
+    def update_settings(self, body: Any) -> dict[str, Any]:
+        body = require_object(body, "expected an object of settings")
+        mall = self.mall
         with mall.lock:
             for key, value in body.items():
                 if key not in mall.settings:
@@ -179,63 +145,9 @@ def control_routes(mall: Mall) -> list[Route]:
                 mall.settings[key] = value
             return dict(mall.settings)
 
-    async def orders(request: Request) -> Any:
-        if request.method == "GET":
-            state = request.query_params.get("state", "all")
-            if state not in ("all", "unpaid"):
-                raise ControlError(400, "state is unpaid or all")
-            with mall.lock:
-                numbers = [
-                    str(pack)
-                    for pack, nos in mall.packs.items()
-                    if state == "all"
-                    or any(mall.lines[n]["status"] == 1 and mall.lines[n]["claim"] not in CANCELLED_CLAIMS for n in nos)
-                ]
-            return {"orderNumbers": numbers}
-        body = await _json(request)
-        if not isinstance(body, dict):
-            raise ControlError(400, "expected {count, seed, paymentMix, order}")
-        overrides = body.get("order")
-        if overrides is not None and not isinstance(overrides, dict):
-            raise ControlError(400, "order is an object of row fields applied to every line of one cart")
-        count = 1 if overrides is not None and "count" not in body else body.get("count", 1)
-        packs = create_carts(mall, count, body.get("seed"), body.get("paymentMix"), overrides)
-        return JSONResponse({"orderNumbers": [str(p) for p in packs]}, status_code=201)
-
-    def action(name: str) -> Callable[[Request], Awaitable[Any]]:
-        async def run(request: Request) -> Any:
-            number = request.path_params["number"]
-            if name == "snapshot":
-                return snapshot(mall, number)
-            if name == "pay":
-                return pay(mall, number)
-            if name == "cancel":
-                return buyer_cancel(mall, number)
-            body = await _json(request)
-            if not isinstance(body, dict):
-                raise ControlError(400, "expected {} or {orderNo}")
-            return change(mall, number, body)
-
-        return run
-
-    async def summary_view(request: Request) -> Any:
-        return summary(mall)
-
-    async def stock(request: Request) -> Any:
-        try:
-            return {"stock": mall.set_stock(await _json(request))}
-        except KeyError as exc:
-            raise ControlError(404, f"no item or option {exc.args[0]}") from None
-
-    async def calls(request: Request) -> Any:
-        path = request.query_params.get("path", "")
-        with mall.lock:
-            return {"calls": [copy.deepcopy(c) for c in mall.calls if c["path"].startswith(path)]}
-
-    async def credentials(request: Request) -> Any:
-        body = await _json(request)
-        if not isinstance(body, dict):
-            raise ControlError(400, "expected {expired, api_key, user_id, password}")
+    def set_credentials(self, body: Any) -> dict[str, Any]:
+        body = require_object(body, "expected {expired, api_key, user_id, password}")
+        mall = self.mall
         with mall.lock:
             for key in ("api_key", "user_id", "password"):
                 if key in body:
@@ -246,16 +158,47 @@ def control_routes(mall: Mall) -> list[Route]:
                     mall.keys.clear()
             return {"expired": mall.expired, "user_id": mall.credentials["user_id"], "keys": len(mall.keys)}
 
-    return [
-        Route(f"{PREFIX}/catalogue", _guard(catalogue), methods=["GET", "PUT"]),
-        Route(f"{PREFIX}/settings", _guard(settings), methods=["PUT"]),
-        Route(f"{PREFIX}/orders", _guard(orders), methods=["GET", "POST"]),
-        Route(f"{PREFIX}/orders/{{number}}", _guard(action("snapshot")), methods=["GET"]),
-        Route(f"{PREFIX}/orders/{{number}}/pay", _guard(action("pay")), methods=["POST"]),
-        Route(f"{PREFIX}/orders/{{number}}/cancel", _guard(action("cancel")), methods=["POST"]),
-        Route(f"{PREFIX}/orders/{{number}}/change", _guard(action("change")), methods=["POST"]),
-        Route(f"{PREFIX}/summary", _guard(summary_view), methods=["GET"]),
-        Route(f"{PREFIX}/stock", _guard(stock), methods=["PUT"]),
-        Route(f"{PREFIX}/calls", _guard(calls), methods=["GET"]),
-        Route(f"{PREFIX}/credentials", _guard(credentials), methods=["POST"]),
-    ]
+    def create_orders(self, body: Any) -> list[str]:
+        body = require_object(body, "expected {count, seed, paymentMix, order}")
+        overrides = body.get("order")
+        if overrides is not None and not isinstance(overrides, dict):
+            raise ControlError(400, "order is an object of row fields applied to every line of one cart")
+        count = 1 if overrides is not None and "count" not in body else body.get("count", 1)
+        packs = create_carts(self.mall, count, body.get("seed"), body.get("paymentMix"), overrides)
+        return [str(p) for p in packs]
+
+    def order_numbers(self, state: str) -> list[str]:
+        mall = self.mall
+        with mall.lock:
+            return [
+                str(pack)
+                for pack, nos in mall.packs.items()
+                if state == "all"
+                or any(mall.lines[n]["status"] == 1 and mall.lines[n]["claim"] not in CANCELLED_CLAIMS for n in nos)
+            ]
+
+    def snapshot(self, number: str) -> dict[str, Any]:
+        return snapshot(self.mall, number)
+
+    def pay(self, number: str) -> dict[str, Any]:
+        return pay(self.mall, number)
+
+    def cancel(self, number: str) -> dict[str, Any]:
+        return buyer_cancel(self.mall, number)
+
+    def change(self, number: str, body: Any) -> dict[str, Any]:
+        return change(self.mall, number, require_object(body, "expected {} or {orderNo}"))
+
+    def summary(self) -> dict[str, Any]:
+        return summary(self.mall)
+
+    def set_stock(self, body: Any) -> dict[str, Any]:
+        try:
+            return self.mall.set_stock(body)
+        except KeyError as exc:
+            raise ControlError(404, f"no item or option {exc.args[0]}") from None
+
+
+def control_routes(mall: Mall) -> list[Route]:
+    """The contract's routes under ``/_sandbox/qoo10``."""
+    return contract_routes(Qoo10Contract(mall))

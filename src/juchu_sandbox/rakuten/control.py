@@ -1,47 +1,32 @@
-"""The Rakuten part of the control API (``/_sandbox/rakuten/...``): what tests and demos do to the mall."""
+"""The Rakuten part of the control API (``/_sandbox/rakuten/...``): what tests and demos do to the mall.
+
+Rakuten came first and keeps its own routes (orders listed by progress, a change confirmed, the stock and its
+changes; no settings or summary), read and answered as the common control contract's are.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from juchu_sandbox.rakuten.mall_control import ControlError
+from juchu_sandbox.control_contract import BodyRules, ControlError, endpoint, read_body
 from juchu_sandbox.rakuten.store import RakutenMall
 
 PREFIX = "/_sandbox/rakuten"
+RULES = BodyRules()
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise ControlError(400, "the body is not valid JSON") from None
-
-
-def _guard(
-    handler: Callable[[Request], Awaitable[Any]],
-) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        try:
-            result = await handler(request)
-        except ControlError as exc:
-            return JSONResponse({"error": exc.text}, status_code=exc.status)
-        if isinstance(result, Response):
-            return result
-        return JSONResponse(result)
-
-    return endpoint
+    return await read_body(request, RULES)
 
 
 def control_routes(mall: RakutenMall) -> list[Route]:
+    """The control routes of ``mall``."""
+
     async def credentials(request: Request) -> Any:
         body = await _json(request)
         if not isinstance(body, dict):
@@ -113,27 +98,18 @@ def control_routes(mall: RakutenMall) -> list[Route]:
     async def stock(request: Request) -> Any:
         return mall.stock_report()
 
+    def route(path: str, act: Callable[[Request], Awaitable[Any]], *methods: str) -> Route:
+        return Route(f"{PREFIX}{path}", endpoint(act, RULES), methods=list(methods))
+
     return [
-        Route(f"{PREFIX}/credentials", _guard(credentials), methods=["POST"]),
-        Route(f"{PREFIX}/catalogue", _guard(catalogue), methods=["GET", "PUT"]),
-        Route(f"{PREFIX}/orders", _guard(orders), methods=["GET", "POST"]),
-        Route(f"{PREFIX}/orders/{{number}}", _guard(order), methods=["GET"]),
-        Route(
-            f"{PREFIX}/orders/{{number}}/cancel",
-            _guard(action("cancel")),
-            methods=["POST"],
-        ),
-        Route(f"{PREFIX}/orders/{{number}}/pay", _guard(action("pay")), methods=["POST"]),
-        Route(
-            f"{PREFIX}/orders/{{number}}/change",
-            _guard(action("change")),
-            methods=["POST"],
-        ),
-        Route(
-            f"{PREFIX}/orders/{{number}}/change/confirm",
-            _guard(action("confirm")),
-            methods=["POST"],
-        ),
-        Route(f"{PREFIX}/calls", _guard(calls), methods=["GET", "DELETE"]),
-        Route(f"{PREFIX}/stock", _guard(stock), methods=["GET"]),
+        route("/credentials", credentials, "POST"),
+        route("/catalogue", catalogue, "GET", "PUT"),
+        route("/orders", orders, "GET", "POST"),
+        route("/orders/{number}", order, "GET"),
+        route("/orders/{number}/cancel", action("cancel"), "POST"),
+        route("/orders/{number}/pay", action("pay"), "POST"),
+        route("/orders/{number}/change", action("change"), "POST"),
+        route("/orders/{number}/change/confirm", action("confirm"), "POST"),
+        route("/calls", calls, "GET", "DELETE"),
+        route("/stock", stock, "GET"),
     ]

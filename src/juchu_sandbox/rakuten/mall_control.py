@@ -5,18 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from juchu_sandbox.control_contract import ControlError
 from juchu_sandbox.rakuten.book import OrderBook
 from juchu_sandbox.rakuten.common import fmt_dt
 from juchu_sandbox.rakuten.money import recompute_totals
-
-
-class ControlError(Exception):
-    """A control-API request the mall refuses: ``status`` (400/404/409) and a message."""
-
-    def __init__(self, status: int, text: str):
-        super().__init__(text)
-        self.status = status
-        self.text = text
 
 
 class MallControl(OrderBook):

@@ -13,10 +13,11 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
+from juchu_sandbox.control_contract import ControlError
 from juchu_sandbox.rakuten.common import JST, fmt_dt, now_jst, parse_any_dt
 from juchu_sandbox.rakuten.data import DEFAULT_CATALOGUE
 from juchu_sandbox.rakuten.generator import deep_merge, fill_order, generate_order, parse_payment_mix
-from juchu_sandbox.rakuten.mall_control import ControlError, MallControl
+from juchu_sandbox.rakuten.mall_control import MallControl
 from juchu_sandbox.rakuten.models import Ids
 from juchu_sandbox.rakuten.money import recompute_totals
 

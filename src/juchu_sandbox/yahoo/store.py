@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from juchu_sandbox.control_contract import ControlError
 from juchu_sandbox.yahoo import generator, xmlio
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -37,15 +38,6 @@ DEFAULT_CATALOGUE = [
     {"ItemId": "tea-01", "SubCode": "tea-01-100g", "Title": "静岡県産 深蒸し煎茶 100g", "UnitPrice": 1080},
     {"ItemId": "tea-03", "SubCode": "", "Title": "宇治抹茶 30g 缶入り", "UnitPrice": 1620},
 ]
-
-
-class ControlError(Exception):
-    """A control-API request the store refuses: ``status`` (400/404/409) and a message."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
 
 
 def stock_key(item_id: str, sub_code: str) -> str:
@@ -347,7 +339,3 @@ class YahooMall:
                 "stockWrites": self.stock_writes,
                 "stock": dict(self.stock),
             }
-
-    def call_log(self, prefix: str) -> dict[str, Any]:
-        with self.lock:
-            return {"calls": [c for c in self.calls if c["path"].startswith(prefix)]}
