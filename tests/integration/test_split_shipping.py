@@ -292,3 +292,42 @@ def test_a_mall_cancellation_of_a_split_order_withdraws_both_parts(split_world, 
     assert order.tags.filter(code="mall_cancelled").exists()
     assert ShipmentRequest.objects.get(order=order, warehouse=own).state == RequestState.DROPPED.value
     assert issue_batch(own, clock.advance(seconds=1), "tanaka").issued == 0
+
+
+def test_a_part_refused_by_rsl_after_the_own_part_went_out_goes_to_awaiting_check_and_is_re_requested(
+    split_world, fakes, clock
+) -> None:
+    mall, rsl_api = fakes
+    rsl, own = split_world["rsl"], split_world["own"]
+    mall.put(mall_order("S-9", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
+    run_all(clock.advance(seconds=1))
+    advance_all_due(clock.advance(minutes=31))  # split; neither request has gone out yet
+    # the own part goes out first (the batch), so the order is the warehouses' with the RSL part still to send
+    assert issue_batch(own, clock.advance(seconds=1), "tanaka").issued == 1
+    advance_all_due(clock.advance(seconds=1))
+    order = Order.objects.get(mall_order_number="S-9")
+    assert order.status == OrderStatus.SHIPPING.value
+
+    # when RSL refuses its part
+    rsl_api.reject["S-9"] = ("E101", "配送方法が不正です")
+    run_all(clock.advance(seconds=1))
+
+    # then the order waits for the operator at 確認待, the own part untouched
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_CHECK.value
+    assert order.tags.filter(code="shipment_request_error").exists()
+    assert ShipmentRequest.objects.get(order=order, warehouse=own).state == RequestState.ACCEPTED.value
+    # and it cannot be edited there: the own part is at its warehouse with its stock
+    line = order.lines.get(product__code="SKU-A")
+    with pytest.raises(actions.ActionRefused, match="送付先2 は倉庫が受け付け済み"):
+        actions.edit_line_quantity(order.pk, line.pk, 2, "tanaka", clock.advance(seconds=1))
+
+    # when the operator re-requests after fixing it at RSL, the part goes out and the order is 出荷作業中 again
+    del rsl_api.reject["S-9"]
+    actions.re_request(order.pk, "tanaka", clock.advance(seconds=1))
+    run_all(clock.advance(seconds=1))
+    run_all(clock.advance(seconds=1))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPING.value
+    states = sorted(ShipmentRequest.objects.filter(order=order, warehouse=rsl).values_list("state", flat=True))
+    assert states == [RequestState.ACCEPTED.value, RequestState.REJECTED.value]

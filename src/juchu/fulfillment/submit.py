@@ -254,8 +254,8 @@ def _rejected(request: ShipmentRequest, answer: ItemResult, now: datetime, event
     reason = f"出荷依頼エラー: {answer.code} {answer.message} (依頼 {request.request_id})"
     events.extend(writes.set_tags(request.order_id, {"shipment_request_error": (TagSource.SYSTEM, reason)}, now))
     order = Order.objects.get(pk=request.order_id)
-    # 分割出荷: another part may already be at its warehouse (出荷作業中); this part still needs the operator.
-    if order.status in (OrderStatus.AWAITING_SHIPMENT.value, OrderStatus.SHIPPING.value):
+    # 分割出荷: another part may already be at its warehouse, or shipped; this part still needs the operator.
+    if order.status in [s.value for s in SENDABLE]:
         events.append(
             writes.move(order, OrderStatus.AWAITING_CHECK, now, reason, explanation=f"確認待: {reason}", due_at=None)
         )

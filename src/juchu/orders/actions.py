@@ -293,6 +293,9 @@ def edit_line_quantity(
 def _require_editable(order: Order) -> None:
     if OrderStatus(order.status) not in EDITABLE:
         raise ActionRefused(f"{OrderStatus(order.status).label_ja} の注文は編集できません")
+    held = splitting.held_packages(order.pk)  # 分割出荷: a part at its warehouse while another was refused
+    if held:
+        raise ActionRefused(splitting.held_message(held))
 
 
 def _back_to_checked(order: Order, now: datetime, actor: str) -> list[OrderEvent]:

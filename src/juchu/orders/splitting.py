@@ -259,3 +259,18 @@ def withdraw_unsent(order_ids: Sequence[int], now: datetime) -> list[tuple]:
         )
         for _id, order_id, _package, request_id in unsent
     ]
+
+
+#: A package a warehouse holds (or shipped): its stock and request are the warehouse's, not the order page's.
+HELD = (PackageStatus.ACCEPTED.value, PackageStatus.SHIPPED.value, PackageStatus.WITHDRAWAL_REQUESTED.value)
+
+
+def held_packages(order_id: int) -> list[int]:
+    """The seqs of the order's packages a warehouse holds or shipped: a split order back at 確認待 (one part
+    refused) may have its other part there, and an edit would give that part's stock back and re-plan it."""
+    return sorted(PackageRow.objects.filter(order_id=order_id, shipment_status__in=HELD).values_list("seq", flat=True))
+
+
+def held_message(seqs: Sequence[int]) -> str:
+    """Why such an order cannot be edited, in Japanese."""
+    return f"送付先{'・'.join(str(s) for s in seqs)} は倉庫が受け付け済み (または出荷済) のため編集できません"

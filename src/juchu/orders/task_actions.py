@@ -9,8 +9,8 @@ from django.db import transaction
 from juchu.domain.errors import StaleOrder
 from juchu.domain.status import OrderStatus
 from juchu.domain.task_plan import TaskPlan, plan_task
-from juchu.domain.update_tasks import validate_task
-from juchu.orders import writes
+from juchu.domain.update_tasks import TaskRefused, validate_task
+from juchu.orders import splitting, writes
 from juchu.orders.advance import advance_orders
 from juchu.orders.models import Order, OrderEvent
 from juchu.orders.task_models import UpdateTask as UpdateTaskRow
@@ -39,6 +39,9 @@ def run_task(order_id: int, task_id: int, actor: str, now: datetime, version: in
         if version is not None and order.version != version:
             raise StaleOrder(order_id, version)
         plan = plan_task(task, load_task_orders([order.pk])[order.pk], load_catalog([task]))
+        held = splitting.held_packages(order.pk) if plan.affects_shipment or plan.needs_reallocation else []
+        if plan.changes and held:  # 分割出荷: a part at its warehouse while another was refused
+            raise TaskRefused(splitting.held_message(held))
         events: list[OrderEvent] = []
         if plan.changes:
             if plan.affects_shipment and order.status == OrderStatus.AWAITING_SHIPMENT.value:
