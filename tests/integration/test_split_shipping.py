@@ -331,3 +331,25 @@ def test_a_part_refused_by_rsl_after_the_own_part_went_out_goes_to_awaiting_chec
     assert order.status == OrderStatus.SHIPPING.value
     states = sorted(ShipmentRequest.objects.filter(order=order, warehouse=rsl).values_list("state", flat=True))
     assert states == [RequestState.ACCEPTED.value, RequestState.REJECTED.value]
+
+
+def test_cancelling_at_awaiting_check_with_the_own_part_issued_withdraws_that_part(split_world, fakes, clock) -> None:
+    mall, rsl_api = fakes
+    own = split_world["own"]
+    mall.put(mall_order("S-10", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
+    run_all(clock.advance(seconds=1))
+    advance_all_due(clock.advance(minutes=31))
+    assert issue_batch(own, clock.advance(seconds=1), "tanaka").issued == 1
+    rsl_api.reject["S-10"] = ("E101", "配送方法が不正です")
+    run_all(clock.advance(seconds=1))
+    order = Order.objects.get(mall_order_number="S-10")
+    assert order.status == OrderStatus.AWAITING_CHECK.value
+
+    # when the operator cancels there, the own part (issued, at the warehouse) is withdrawn, not left to ship
+    assert actions.cancel_order(order.pk, "tanaka", clock.advance(seconds=1), "お客様都合") == "cancelled"
+    run_all(clock.advance(seconds=5))
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED.value
+    assert ShipmentRequest.objects.get(order=order, warehouse=own).state == RequestState.WITHDRAWN.value
+    assert stock(own, "SKU-B") == (5, 0)

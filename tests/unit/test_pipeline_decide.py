@@ -862,3 +862,37 @@ def test_an_order_with_a_package_without_its_request_stays_awaiting_shipment() -
     decision = decide(order, make_ctx())
     assert decision.status is OrderStatus.AWAITING_SHIPMENT
     assert decision.transitions == ()
+
+
+def test_a_mall_cancel_at_awaiting_check_withdraws_a_part_a_warehouse_holds() -> None:
+    # 分割出荷: one part refused (確認待), the other at its warehouse; the mall cancels the order.
+    order = make_order(
+        status=OrderStatus.AWAITING_CHECK,
+        allocated=True,
+        mall_cancelled=True,
+        packages=(
+            make_package(id=1, shipment_status=PackageStatus.PENDING),
+            make_package(id=2, shipment_status=PackageStatus.ACCEPTED),
+        ),
+    )
+    decision = decide(order, make_ctx())
+    assert decision.status is OrderStatus.CANCELLED
+    assert decision.effects == (EffectKind.WITHDRAWAL,)
+    assert decision.release_allocation
+
+
+def test_a_mall_cancel_at_awaiting_check_after_a_part_shipped_only_tags_the_order() -> None:
+    order = make_order(
+        status=OrderStatus.AWAITING_CHECK,
+        allocated=True,
+        mall_cancelled=True,
+        packages=(
+            make_package(id=1, shipment_status=PackageStatus.PENDING),
+            make_package(id=2, shipment_status=PackageStatus.SHIPPED),
+        ),
+    )
+    decision = decide(order, make_ctx())
+    assert decision.status is OrderStatus.AWAITING_CHECK
+    assert "mall_cancelled" in decision.set_tags
+    assert not decision.release_allocation and decision.request_packages == ()
+    assert "残りの送付先は出荷しません" in decision.explanation

@@ -135,9 +135,19 @@ def decide(order: OrderSnapshot, ctx: PipelineContext) -> Decision:
         _note_mall_side_changes(work)
         return _decide_shipping(work)
     if order.mall_cancelled and order.status in _BEFORE_SHIPPING:
-        work.release_allocation = order.allocated
-        work.move(S.CANCELLED, "モールでキャンセルされました")
-        return work.done("モールでキャンセルされました")
+        if any(p.shipment_status is PackageStatus.SHIPPED for p in order.packages):
+            # 分割出荷: a part shipped before the order came back to 確認待: the rest waits for the operator.
+            _note_mall_side_changes(work)
+            return work.done(
+                "モールでキャンセルされましたが、出荷済の送付先があります。残りの送付先は出荷しません"
+                " (出荷済の分はモールで返品・返金の対応をしてください)"
+            )
+        else:
+            work.release_allocation = order.allocated
+            if any(p.shipment_status in HELD_BY_WAREHOUSE for p in order.packages):
+                work.effects.append(EffectKind.WITHDRAWAL)  # 分割出荷: a part at its warehouse is withdrawn
+            work.move(S.CANCELLED, "モールでキャンセルされました")
+            return work.done("モールでキャンセルされました")
     if order.status is S.NEW:
         grace_until = order.ordered_at + ctx.checks.policy.grace_period
         if order.order_type is OrderType.NORMAL and ctx.now < grace_until:
@@ -293,6 +303,8 @@ def _merge_hold(work: _Work, waiting: str) -> Decision:
 
 
 _NOT_AT_WAREHOUSE = (PackageStatus.PENDING, PackageStatus.REQUESTED)
+#: A package a warehouse holds and may still ship: cancelling its order means asking for a withdrawal.
+HELD_BY_WAREHOUSE = (PackageStatus.ACCEPTED, PackageStatus.WITHDRAWAL_REQUESTED)
 
 
 def _at_a_warehouse(order: OrderSnapshot) -> bool:

@@ -15,7 +15,7 @@ from django.db.models import Q
 from juchu.domain.effects import EffectKind
 from juchu.domain.errors import DomainError
 from juchu.domain.model import TagSource
-from juchu.domain.pipeline import NOT_OVERRIDABLE
+from juchu.domain.pipeline import HELD_BY_WAREHOUSE, NOT_OVERRIDABLE
 from juchu.domain.status import CANCELLABLE_AT_ONCE, EDITABLE, OrderStatus, PackageStatus
 from juchu.domain.tags import SYSTEM_TAGS
 from juchu.orders import merge_actions, search, splitting, writes
@@ -128,6 +128,13 @@ def cancel_order(
         status = OrderStatus(order.status)
         events: list[OrderEvent] = []
         if status in CANCELLABLE_AT_ONCE:
+            # 分割出荷: back at 確認待 (a part refused), another part may be at its warehouse or shipped.
+            parts = set(order.packages.values_list("shipment_status", flat=True))
+            if PackageStatus.SHIPPED.value in parts:
+                raise ActionRefused(
+                    "出荷済の送付先があるためキャンセルできません (出荷済の分はモールで返品・返金してください)"
+                )
+            held = parts & {p.value for p in HELD_BY_WAREHOUSE}
             # 同梱: out of its merge first, so that a new primary's request is made before this one is dropped.
             events += merge_actions.detach([order.pk], now, "キャンセルされたため", actor)
             events += writes.drop_unsent_requests([order.pk], now)
@@ -144,7 +151,7 @@ def cancel_order(
                     explanation="キャンセル: オペレーターがキャンセルしました",
                 )
             )
-            effects = []
+            effects = [(order.pk, EffectKind.WITHDRAWAL, None)] if held else []  # withdraw the part held
             if order.shop.cancel_mail:
                 effects.append((order.pk, EffectKind.CANCEL_MAIL, None))
             if cancel_at_mall:
