@@ -41,19 +41,27 @@ def stock(warehouse, code: str) -> tuple[int, int]:
     return row.on_hand, row.allocated
 
 
+def place(fakes, clock, number: str, items=(("item-a", 1), ("item-b", 1)), *, submit: bool = True) -> Order:
+    """A buyer places the order; it is imported and decided after the grace period (split where it must be).
+
+    With ``submit`` the whole runtime runs (the RSL part goes out); without, only the advance sweep.
+    """
+    mall, _rsl = fakes
+    mall.put(mall_order(number, clock.now, items=items), clock.now)
+    run_all(clock.advance(seconds=1))
+    (run_all if submit else advance_all_due)(clock.advance(minutes=31))
+    return Order.objects.get(mall_order_number=number)
+
+
 def test_an_order_neither_warehouse_can_fill_ships_in_two_parts_and_each_part_is_reported(
     split_world, fakes, clock
 ) -> None:
     mall, rsl_api = fakes
     rsl, own = split_world["rsl"], split_world["own"]
     # given an order of SKU-A ×2 (only at RSL) and SKU-B ×1 (only at the own warehouse)
-    mall.put(mall_order("S-1", clock.now, items=(("item-a", 2), ("item-b", 1))), clock.now)
-
-    run_all(clock.advance(seconds=1))
-    run_all(clock.advance(minutes=31))
+    order = place(fakes, clock, "S-1", (("item-a", 2), ("item-b", 1)))
 
     # then the package is split: SKU-A stays with RSL, SKU-B goes to a second package at the own warehouse
-    order = Order.objects.get(mall_order_number="S-1")
     packages = list(order.packages.order_by("seq"))
     assert [(p.seq, p.warehouse_id, p.split_from_id) for p in packages] == [
         (1, None, None),
@@ -113,15 +121,10 @@ def test_an_order_neither_warehouse_can_fill_ships_in_two_parts_and_each_part_is
 
 
 def test_an_order_the_second_warehouse_holds_whole_ships_from_there_in_one_parcel(split_world, fakes, clock) -> None:
-    mall, _rsl = fakes
     own = split_world["own"]
     Stock.objects.filter(warehouse=own, product__code="SKU-A").update(on_hand=5)
-    mall.put(mall_order("S-2", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
+    order = place(fakes, clock, "S-2")
 
-    run_all(clock.advance(seconds=1))
-    run_all(clock.advance(minutes=31))
-
-    order = Order.objects.get(mall_order_number="S-2")
     (package,) = order.packages.all()
     assert package.warehouse_id == own.pk and package.split_from_id is None
     assert ShipmentRequest.objects.get(order=order).warehouse_id == own.pk
@@ -133,14 +136,9 @@ def test_an_order_the_second_warehouse_holds_whole_ships_from_there_in_one_parce
 
 
 def test_an_order_both_warehouses_together_cannot_fill_waits_and_takes_nothing(split_world, fakes, clock) -> None:
-    mall, _rsl = fakes
     rsl, own = split_world["rsl"], split_world["own"]
-    mall.put(mall_order("S-3", clock.now, items=(("item-a", 1), ("item-b", 9))), clock.now)
+    order = place(fakes, clock, "S-3", (("item-a", 1), ("item-b", 9)))
 
-    run_all(clock.advance(seconds=1))
-    run_all(clock.advance(minutes=31))
-
-    order = Order.objects.get(mall_order_number="S-3")
     assert order.status == OrderStatus.CHECKED.value
     assert order.explanation == "確認済: 引当待ち: SKU SKU-B が 4 個不足 (2倉庫の在庫を合わせても不足)"
     assert order.packages.count() == 1 and not ShipmentRequest.objects.filter(order=order).exists()
@@ -148,14 +146,9 @@ def test_an_order_both_warehouses_together_cannot_fill_waits_and_takes_nothing(s
 
 
 def test_a_shop_without_a_split_warehouse_keeps_all_or_nothing(split_world, fakes, clock) -> None:
-    mall, _rsl = fakes
     Shop.objects.filter(pk=split_world["shop"].pk).update(split_warehouse=None)
-    mall.put(mall_order("S-4", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
+    order = place(fakes, clock, "S-4")
 
-    run_all(clock.advance(seconds=1))
-    run_all(clock.advance(minutes=31))
-
-    order = Order.objects.get(mall_order_number="S-4")
     assert order.status == OrderStatus.CHECKED.value
     assert order.explanation == "確認済: 引当待ち: SKU SKU-B が 1 個不足"
 
@@ -163,12 +156,8 @@ def test_a_shop_without_a_split_warehouse_keeps_all_or_nothing(split_world, fake
 def test_an_edit_before_the_requests_go_out_joins_the_parts_and_the_next_allocation_splits_again(
     split_world, fakes, clock
 ) -> None:
-    mall, _rsl = fakes
     own = split_world["own"]
-    mall.put(mall_order("S-5", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
-    run_all(clock.advance(seconds=1))
-    advance_all_due(clock.advance(minutes=31))  # decided and split; the submit sweep has not run
-    order = Order.objects.get(mall_order_number="S-5")
+    order = place(fakes, clock, "S-5", submit=False)  # decided and split; the submit sweep has not run
     assert order.packages.count() == 2
     line_b = order.lines.get(product__code="SKU-B")
 
@@ -225,11 +214,7 @@ def test_the_shop_form_sets_the_split_warehouse_and_refuses_the_shops_own(split_
 
 def test_the_order_page_shows_each_parts_warehouse(split_world, fakes, clock) -> None:
 
-    mall, _rsl = fakes
-    mall.put(mall_order("S-6", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
-    run_all(clock.advance(seconds=1))
-    advance_all_due(clock.advance(minutes=31))
-    order = Order.objects.get(mall_order_number="S-6")
+    order = place(fakes, clock, "S-6", submit=False)
     client = Client()
     client.force_login(create_user("viewer", "pw-correct-horse-1", Role.VIEWER))
 
@@ -245,12 +230,8 @@ def test_the_order_page_shows_each_parts_warehouse(split_world, fakes, clock) ->
 def test_cancelling_a_split_order_withdraws_the_part_at_rsl_and_never_issues_the_other(
     split_world, fakes, clock
 ) -> None:
-    mall, _rsl = fakes
     rsl, own = split_world["rsl"], split_world["own"]
-    mall.put(mall_order("S-7", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
-    run_all(clock.advance(seconds=1))
-    run_all(clock.advance(minutes=31))
-    order = Order.objects.get(mall_order_number="S-7")
+    order = place(fakes, clock, "S-7")
     assert order.status == OrderStatus.SHIPPING.value  # the RSL part is accepted, the own part waits
 
     # an edit is refused now that a warehouse holds a part
@@ -278,16 +259,14 @@ def test_cancelling_a_split_order_withdraws_the_part_at_rsl_and_never_issues_the
 def test_a_mall_cancellation_of_a_split_order_withdraws_both_parts(split_world, fakes, clock) -> None:
     mall, _rsl = fakes
     own = split_world["own"]
-    mall.put(mall_order("S-8", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
-    run_all(clock.advance(seconds=1))
-    run_all(clock.advance(minutes=31))
-    assert Order.objects.get(mall_order_number="S-8").status == OrderStatus.SHIPPING.value
+    order = place(fakes, clock, "S-8")
+    assert order.status == OrderStatus.SHIPPING.value
 
     mall.cancel_as_buyer("S-8", clock.now)
     for _ in range(3):
         run_all(clock.advance(minutes=1))
 
-    order = Order.objects.get(mall_order_number="S-8")
+    order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED.value
     assert order.tags.filter(code="mall_cancelled").exists()
     assert ShipmentRequest.objects.get(order=order, warehouse=own).state == RequestState.DROPPED.value
@@ -297,15 +276,13 @@ def test_a_mall_cancellation_of_a_split_order_withdraws_both_parts(split_world, 
 def test_a_part_refused_by_rsl_after_the_own_part_went_out_goes_to_awaiting_check_and_is_re_requested(
     split_world, fakes, clock
 ) -> None:
-    mall, rsl_api = fakes
+    _mall, rsl_api = fakes
     rsl, own = split_world["rsl"], split_world["own"]
-    mall.put(mall_order("S-9", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
-    run_all(clock.advance(seconds=1))
-    advance_all_due(clock.advance(minutes=31))  # split; neither request has gone out yet
+    order = place(fakes, clock, "S-9", submit=False)  # split; neither request has gone out yet
     # the own part goes out first (the batch), so the order is the warehouses' with the RSL part still to send
     assert issue_batch(own, clock.advance(seconds=1), "tanaka").issued == 1
     advance_all_due(clock.advance(seconds=1))
-    order = Order.objects.get(mall_order_number="S-9")
+    order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPING.value
 
     # when RSL refuses its part
@@ -334,15 +311,13 @@ def test_a_part_refused_by_rsl_after_the_own_part_went_out_goes_to_awaiting_chec
 
 
 def test_cancelling_at_awaiting_check_with_the_own_part_issued_withdraws_that_part(split_world, fakes, clock) -> None:
-    mall, rsl_api = fakes
+    _mall, rsl_api = fakes
     own = split_world["own"]
-    mall.put(mall_order("S-10", clock.now, items=(("item-a", 1), ("item-b", 1))), clock.now)
-    run_all(clock.advance(seconds=1))
-    advance_all_due(clock.advance(minutes=31))
+    order = place(fakes, clock, "S-10", submit=False)
     assert issue_batch(own, clock.advance(seconds=1), "tanaka").issued == 1
     rsl_api.reject["S-10"] = ("E101", "配送方法が不正です")
     run_all(clock.advance(seconds=1))
-    order = Order.objects.get(mall_order_number="S-10")
+    order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_CHECK.value
 
     # when the operator cancels there, the own part (issued, at the warehouse) is withdrawn, not left to ship
