@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 
 from juchu.domain import merging as rules
 from juchu.domain.checks import MERGE_NAMED
@@ -172,6 +172,17 @@ def partners_to_wake(snapshots: list[OrderSnapshot], decisions: Mapping[int, Dec
 def wake(order_ids: set[int], now: datetime) -> None:
     """Make these orders due now. Called after the batch that found them has committed: they are outside it,
     another worker may hold them in its own batch, and updating them while holding this batch's locks would
-    let two batches wait for each other (a deadlock on PostgreSQL)."""
-    if order_ids:
-        Order.objects.filter(id__in=order_ids).exclude(status__in=["completed", "cancelled"]).update(due_at=now)
+    let two batches wait for each other (a deadlock on PostgreSQL).
+
+    The rows are locked by ascending id before the update: two sweeps waking overlapping sets at the same moment
+    would otherwise lock them in whatever order each UPDATE met them and wait for each other (seen on
+    PostgreSQL under load, test_concurrency).
+    """
+    if not order_ids:
+        return
+    with transaction.atomic():
+        query = Order.objects.filter(id__in=order_ids).exclude(status__in=["completed", "cancelled"])
+        if connection.features.has_select_for_update:
+            query = query.select_for_update(of=("self",))
+        ids = list(query.order_by("id").values_list("id", flat=True))
+        Order.objects.filter(id__in=ids).update(due_at=now)
