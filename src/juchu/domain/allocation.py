@@ -181,10 +181,14 @@ def allocate_across(
         seen.add(demand.order_id)
         if not demand.warehouses:
             raise ValueError(f"order {demand.order_id} names no warehouse")
-        needs = {line.line_id: _totals(expand((line,), sets)) for line in demand.lines}
-        plan = _place(demand, needs, left)
+        expanded = expand(demand.lines, sets)
+        needs: dict[int, dict[str, int]] = {line.line_id: {} for line in demand.lines}
+        for need in expanded:
+            needs[need.line_id][need.sku] = need.quantity
+        whole = _totals(expanded)
+        plan = _place(demand, needs, whole, left)
         if plan is None:
-            shortages[demand.order_id], note = _shortage(demand, needs, left)
+            shortages[demand.order_id], note = _shortage(demand, needs, whole, left)
             if note:
                 notes[demand.order_id] = note
             continue
@@ -219,7 +223,10 @@ def _fits(
 
 
 def _place(
-    demand: Demand, needs: Mapping[int, Mapping[str, int]], left: Mapping[int, Mapping[str, int]]
+    demand: Demand,
+    needs: Mapping[int, Mapping[str, int]],
+    whole: Mapping[str, int],
+    left: Mapping[int, Mapping[str, int]],
 ) -> dict[int, int] | None:
     """Line id → warehouse for the whole order, or None when its warehouses cannot hold it.
 
@@ -231,7 +238,6 @@ def _place(
     if any(line.warehouse_id is not None for line in demand.lines):
         bound = {line.line_id: line.warehouse_id if line.warehouse_id is not None else own for line in demand.lines}
         return bound if _plan_fits(bound, needs, left) else None
-    whole = _totals(Need(0, sku, q) for totals in needs.values() for sku, q in totals.items())
     for warehouse in demand.warehouses:
         if _fits(whole, left, warehouse, {}):
             return {line.line_id: warehouse for line in demand.lines}
@@ -262,7 +268,10 @@ def _plan_fits(
 
 
 def _shortage(
-    demand: Demand, needs: Mapping[int, Mapping[str, int]], left: Mapping[int, Mapping[str, int]]
+    demand: Demand,
+    needs: Mapping[int, Mapping[str, int]],
+    whole: Mapping[str, int],
+    left: Mapping[int, Mapping[str, int]],
 ) -> tuple[Mapping[str, int], str]:
     """What the order misses, and a note when more than one warehouse was looked at.
 
@@ -270,7 +279,6 @@ def _shortage(
     but no placement works (a line needs more than any one warehouse holds), it is counted against the
     order's own warehouse and the note says why.
     """
-    whole = _totals(Need(0, sku, q) for totals in needs.values() for sku, q in totals.items())
     own = demand.warehouses[0]
     if any(line.warehouse_id is not None for line in demand.lines):
         per_warehouse: dict[tuple[int, str], int] = {}
