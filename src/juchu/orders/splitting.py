@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Max
 
 from juchu.domain.model import OrderSnapshot
-from juchu.domain.pipeline import AWAIT_BATCH, SEND_AND_AWAIT_BATCH, SEND_REQUEST
+from juchu.domain.pipeline import AWAIT_BATCH, HELD_BY_WAREHOUSE, SEND_AND_AWAIT_BATCH, SEND_REQUEST
 from juchu.domain.status import PackageStatus
 from juchu.fulfillment.models import RequestState, ShipmentRequest, Warehouse
 from juchu.orders.models import OrderLine
@@ -262,7 +262,7 @@ def withdraw_unsent(order_ids: Sequence[int], now: datetime) -> list[tuple]:
 
 
 #: A package a warehouse holds (or shipped): its stock and request are the warehouse's, not the order page's.
-HELD = (PackageStatus.ACCEPTED.value, PackageStatus.SHIPPED.value, PackageStatus.WITHDRAWAL_REQUESTED.value)
+HELD = (*(status.value for status in HELD_BY_WAREHOUSE), PackageStatus.SHIPPED.value)
 
 
 def held_packages(order_id: int) -> list[int]:
